@@ -1,0 +1,60 @@
+import type { PreparedRequest, RequestRecord } from '../types.js';
+
+/**
+ * How a burst's requests are released together. One sender per sync mode, one file each
+ * (`naive.ts`, `barrier.ts`, `last-byte.ts`, `single-packet.ts`); `registry.ts` maps the scenario's
+ * `sync:` value to its factory.
+ *
+ * Lifecycle: `prepare` (open and warm connections, pre-send what the mode allows) → `release` (make
+ * every request complete as close to the same instant as possible, then collect responses) → `close`.
+ * `close` must be safe to call at any point, also after a failed `prepare`.
+ */
+export interface BurstSender {
+  readonly mode: SyncMode;
+  prepare(requests: readonly PreparedRequest[]): Promise<void>;
+  release(): Promise<BurstOutcome>;
+  close(): Promise<void>;
+}
+
+export interface BurstOutcome {
+  /** One record per prepared request, in request order. */
+  records: RequestRecord[];
+  /** Client-side time between the first and the last release write, ms. */
+  sendSpreadMs: number;
+}
+
+export type SyncMode = 'naive' | 'barrier' | 'last-byte' | 'single-packet';
+
+export interface SenderOptions {
+  /** Base URL of the target, e.g. `http://127.0.0.1:4100`. */
+  baseUrl: URL;
+  /** Milliseconds since the trial started; every time in a record uses this clock. */
+  clock: () => number;
+  /** Per-request deadline after release, ms. A request still open then gets `error: 'TIMEOUT'`. */
+  timeoutMs: number;
+  /** Path requested once on each connection during `prepare` to open and warm it (modes that warm). */
+  warmupPath: string;
+  /** How long `last-byte` / `single-packet` wait between pre-sending and releasing, ms. */
+  holdMs: number;
+  /** Requests per HTTP/2 connection (`single-packet`). */
+  streamsPerConnection: number;
+}
+
+export type SenderFactory = (options: SenderOptions) => BurstSender;
+
+/** Keep the first bytes of a response body for witnesses. */
+export function bodySnippet(text: string, maxChars = 512): string {
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
+}
+
+/** Spread (max − min) of a list of times, ms; 0 for fewer than two. */
+export function spreadMs(times: readonly number[]): number {
+  if (times.length < 2) return 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const t of times) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  return max - min;
+}

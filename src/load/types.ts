@@ -1,0 +1,57 @@
+/**
+ * Shapes shared by every load executor (burst, open model, closed model, client populations).
+ *
+ * Times are milliseconds from `performance.now()` taken on the whatbreaks process, made relative to the
+ * trial's start (`trialStartMs`) before they are stored, so records from one trial share one time axis
+ * with fault windows and samplers.
+ */
+
+/** One HTTP request, fully rendered (templates already expanded). */
+export interface PreparedRequest {
+  /** 0-based position of the request in its burst or schedule. */
+  index: number;
+  method: string;
+  /** Path and query, starting with `/`. */
+  path: string;
+  /** Header names in lower case. `host`, `content-length` and `connection` are set by the sender. */
+  headers: Record<string, string>;
+  /** Request body bytes, or undefined for a bodiless request. */
+  body?: Buffer;
+}
+
+/** What happened to one request. Never dropped: a request that failed still has a record. */
+export interface RequestRecord {
+  index: number;
+  /** Which connection (0-based) carried the request. */
+  connection: number;
+  /** When the request was released (its final bytes written), ms since trial start. */
+  sentAtMs: number;
+  /** Intended send time for schedule-driven executors (open model), ms since trial start. */
+  intendedAtMs?: number;
+  /** HTTP status, absent when the request failed without a response. */
+  status?: number;
+  /** Time from release to the complete response, ms. */
+  latencyMs?: number;
+  /** Error code or message when the request failed without a response (e.g. `ECONNRESET`). */
+  error?: string;
+  /** First bytes of the response body (at most 512), for witnesses. */
+  body?: string;
+}
+
+/** The outcome of one load phase of one trial. */
+export interface LoadResult {
+  /** Executor type, e.g. `burst`. */
+  kind: string;
+  /** Sync mode of a burst (`naive`, `barrier`, `last-byte`, `single-packet`). */
+  sync?: string;
+  records: RequestRecord[];
+  /** Client-side spread between the first and the last release write of a burst, ms. */
+  sendSpreadMs?: number;
+  /** Spread of arrival times at the server (max − min) when the server side is observable, ms. */
+  arrivalSpreadMs?: number;
+  /** When the phase started and how long it ran, ms since trial start / ms. */
+  startedAtMs: number;
+  durationMs: number;
+  /** Warnings worth showing the user (e.g. the generator itself was saturated). */
+  warnings: string[];
+}
