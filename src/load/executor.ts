@@ -1,0 +1,27 @@
+import type { LoadResult, PreparedRequest } from './types.js';
+
+/**
+ * A load executor drives requests at the target for one trial. One file per executor, named for the
+ * model it implements (k6 `lib/executor/`): `burst.ts` (N requests released together), open model
+ * (constant arrival rate), closed model (autocannon), client populations. `registry.ts` maps the
+ * scenario's `load.type` to the executor.
+ *
+ * Configuration and behaviour are apart: each executor exports a zod schema for its scenario block
+ * (`config`) and a `create(config)` that returns something with `run(ctx)`.
+ */
+export interface LoadExecutor {
+  run(ctx: LoadContext): Promise<LoadResult>;
+}
+
+export interface LoadContext {
+  /** Where the load goes: the target (or the load balancer in front of its replicas). */
+  baseUrl: URL;
+  /** Milliseconds since the trial started. */
+  clock: () => number;
+  /** Aborted when the run is interrupted; executors stop sending and return what they have. */
+  signal: AbortSignal;
+  /** Health path of the target, usable to warm connections. */
+  healthPath: string;
+  /** Renders request number `i` of this trial from the scenario's request template. */
+  render: (i: number) => PreparedRequest;
+}
