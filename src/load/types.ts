@@ -54,4 +54,9 @@ export interface LoadResult {
   durationMs: number;
   /** Warnings worth showing the user (e.g. the generator itself was saturated). */
   warnings: string[];
+  /**
+   * Set when the load did not do what the trial needs to judge anything (e.g. a burst looser than its
+   * `maxSpreadMs`): the trial's verdict becomes `unknown`, never `pass`.
+   */
+  inconclusive?: string;
 }

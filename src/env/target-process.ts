@@ -1,0 +1,176 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { WhatbreaksError } from '../errors.js';
+import type { TargetLaunch } from '../scenario/variant.js';
+import { killGroup, registerCleanup } from './teardown.js';
+import type { Replica } from './types.js';
+
+/** Lines kept in memory per replica for error messages. */
+const TAIL_LINES = 200;
+
+/**
+ * One instance of the system under test running as a child process in its own process group (so the
+ * whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is stopped together). Its stdout and
+ * stderr go to `<logsDir>/<name>.log` and to a ring buffer of the last lines.
+ */
+export class TargetProcess implements Replica {
+  readonly url: URL;
+  readonly logFile: string;
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly child: ChildProcess;
+  private readonly tail: string[] = [];
+  private readonly log: WriteStream;
+  private readonly exited: Promise<void>;
+  private readonly unregister: () => void;
+  private partial = '';
+
+  private constructor(
+    readonly id: number,
+    launch: TargetLaunch,
+    port: number,
+    env: Record<string, string>,
+    logsDir: string,
+    name: string,
+  ) {
+    this.url = new URL(`http://127.0.0.1:${port}`);
+    mkdirSync(logsDir, { recursive: true });
+    this.logFile = join(logsDir, `${name}.log`);
+    this.log = createWriteStream(this.logFile, { flags: 'a' });
+    const fill = (s: string) => s.replaceAll('{{port}}', String(port));
+    const fullEnv = { ...process.env, ...launch.env, ...env, [launch.portEnv]: String(port) };
+    this.child =
+      typeof launch.command === 'string'
+        ? spawn('/bin/sh', ['-c', fill(launch.command)], {
+            cwd: launch.cwd,
+            env: fullEnv,
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+        : spawn(fill(launch.command[0]!), launch.command.slice(1).map(fill), {
+            cwd: launch.cwd,
+            env: fullEnv,
+            detached: true,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+    this.child.stdout?.on('data', (c: Buffer) => this.record(c));
+    this.child.stderr?.on('data', (c: Buffer) => this.record(c));
+    this.exited = new Promise((resolve) => {
+      this.child.once('error', (err) => {
+        this.record(Buffer.from(`[whatbreaks] could not start: ${err.message}\n`));
+        this.exit ??= { code: null, signal: null };
+        resolve();
+      });
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+      });
+    });
+    const pid = this.child.pid;
+    this.unregister = registerCleanup(
+      `target ${name} (pid ${pid})`,
+      () => this.stop(),
+      () => killGroup(pid),
+    );
+  }
+
+  /** Start an instance; does not wait for health (see `waitHealthy`). */
+  static start(opts: {
+    id: number;
+    launch: TargetLaunch;
+    port: number;
+    env: Record<string, string>;
+    logsDir: string;
+    name: string;
+  }): TargetProcess {
+    return new TargetProcess(opts.id, opts.launch, opts.port, opts.env, opts.logsDir, opts.name);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  private record(chunk: Buffer): void {
+    this.log.write(chunk);
+    const text = this.partial + chunk.toString('utf8');
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const l of lines) {
+      this.tail.push(l);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+    }
+  }
+
+  lastLines(n = 20): string[] {
+    const all = this.partial ? [...this.tail, this.partial] : this.tail;
+    return all.slice(-n);
+  }
+
+  /**
+   * Poll `health.path` until it answers 2xx.
+   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline;
+   *   both carry the last log lines.
+   */
+  async waitHealthy(health: TargetLaunch['health'], signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + health.timeoutMs;
+    let lastProblem = 'no answer yet';
+    while (Date.now() < deadline) {
+      signal?.throwIfAborted();
+      if (this.exit) {
+        throw new WhatbreaksError(
+          'TARGET_FAILED',
+          `target exited before it became healthy (${this.exit.signal ? `signal ${this.exit.signal}` : `exit code ${this.exit.code}`})\n${this.formatTail()}`,
+          `its whole log: ${this.logFile}`,
+        );
+      }
+      try {
+        const res = await request(new URL(health.path, this.url), {
+          method: 'GET',
+          headersTimeout: 2_000,
+          bodyTimeout: 2_000,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) return;
+        lastProblem = `GET ${health.path} answered ${res.statusCode}`;
+      } catch (err) {
+        lastProblem = `GET ${health.path}: ${(err as { code?: string }).code ?? (err as Error).message}`;
+      }
+      await sleep(health.intervalMs);
+    }
+    throw new WhatbreaksError(
+      'TARGET_UNHEALTHY',
+      `target did not become healthy within ${health.timeoutMs} ms (${lastProblem})\n${this.formatTail()}`,
+      `its whole log: ${this.logFile}; raise target.health.timeoutMs if it is just slow to start`,
+    );
+  }
+
+  private formatTail(): string {
+    const lines = this.lastLines(20);
+    return lines.length
+      ? `last lines of ${this.logFile}:\n${lines.map((l) => `  | ${l}`).join('\n')}`
+      : `(${this.logFile} is empty)`;
+  }
+
+  /** SIGTERM the process group, SIGKILL after `graceMs`; resolves once the process has exited. Idempotent. */
+  async stop(graceMs = 3_000): Promise<void> {
+    if (!this.exit) {
+      killGroup(this.child.pid, 'SIGTERM');
+      const killed = await Promise.race([this.exited.then(() => true), sleep(graceMs).then(() => false)]);
+      if (!killed) {
+        killGroup(this.child.pid, 'SIGKILL');
+        await this.exited;
+      }
+    }
+    // Children of a shell wrapper may outlive it: make sure the group is gone.
+    killGroup(this.child.pid, 'SIGKILL');
+    await new Promise<void>((resolve) => this.log.end(resolve));
+    this.unregister();
+  }
+
+  /** SIGKILL now (a nemesis): no grace. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    killGroup(this.child.pid, signal);
+  }
+}

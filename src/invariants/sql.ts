@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { Invariant } from './types.js';
+import { MAX_WITNESSES_KEPT } from './types.js';
+
+/**
+ * `sql`: a query that returns the rows violating the property. Holds when it returns no row; every row
+ * it returns is a witness. Write it the way you would hunt the bug by hand, e.g. trucks whose bookings
+ * exceed their capacity.
+ *
+ * ```yaml
+ * - type: sql
+ *   name: no-overbooking
+ *   query: |
+ *     SELECT t.id AS truck, t.capacity_kg, sum(b.weight_kg) AS booked_kg
+ *     FROM trucks t JOIN bookings b ON b.truck_id = t.id
+ *     GROUP BY t.id HAVING sum(b.weight_kg) > t.capacity_kg
+ *   summary: "truck {{truck}} booked {{booked_kg}} kg of {{capacity_kg}} kg"
+ * ```
+ *
+ * A query that fails (syntax, missing table) makes the verdict `unknown` with the database's message.
+ */
+export const config = z.strictObject({
+  type: z.literal('sql'),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  query: z.string().min(1),
+  /** Line per witness for the summary; `{{column}}` is replaced by the row's value. */
+  summary: z.string().optional(),
+});
+export type SqlInvariantConfig = z.output<typeof config>;
+
+function describeRow(template: string | undefined, row: Record<string, unknown>): string {
+  if (!template) return JSON.stringify(row);
+  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_m, col: string) => String(row[col]));
+}
+
+export function create(cfg: SqlInvariantConfig): Invariant {
+  return {
+    name: cfg.name,
+    type: 'sql',
+    async check({ db }) {
+      let rows: Record<string, unknown>[];
+      try {
+        rows = await db.query(cfg.query);
+      } catch (err) {
+        return {
+          name: cfg.name,
+          type: 'sql',
+          holds: 'unknown',
+          summary: `query failed: ${(err as Error).message}`,
+          witnesses: [],
+          witnessCount: 0,
+        };
+      }
+      const shown = rows.slice(0, 3).map((r) => describeRow(cfg.summary, r));
+      const more = rows.length > 3 ? ` (+${rows.length - 3} more)` : '';
+      return {
+        name: cfg.name,
+        type: 'sql',
+        holds: rows.length === 0,
+        summary:
+          rows.length === 0
+            ? 'no violating rows'
+            : `${rows.length} violating row${rows.length === 1 ? '' : 's'}: ${shown.join('; ')}${more}`,
+        witnesses: rows.slice(0, MAX_WITNESSES_KEPT),
+        witnessCount: rows.length,
+      };
+    },
+  };
+}

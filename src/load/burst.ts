@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { requestTemplateSchema } from '../scenario/request-template.js';
+import { senderFor, senders } from './burst/registry.js';
+import type { SyncMode } from './burst/sender.js';
+import type { LoadExecutor } from './executor.js';
+
+/**
+ * `burst`: N requests released together, to hit a race window that is often about 1 ms wide
+ * (Kettle, "Smashing the state machine", 2023). Connections are opened first, then all requests are
+ * released by the chosen sync mode (`burst/*.ts`).
+ *
+ * ```yaml
+ * load:
+ *   type: burst
+ *   requests: 200          # N, one connection each
+ *   sync: barrier          # naive | barrier | last-byte | single-packet
+ *   request: { method: POST, path: /api/bookings, json: { shipment_id: "{{n}}", truck_id: 1, weight_kg: 10 } }
+ * ```
+ */
+export const config = z.strictObject({
+  type: z.literal('burst'),
+  /** Number of requests in the burst (one connection each for HTTP/1.1 modes). */
+  requests: z.int().min(1).max(10_000),
+  sync: z
+    .string()
+    .default('barrier')
+    .refine((s) => s in senders, {
+      message: `unknown sync mode; available: ${Object.keys(senders).join(', ')}`,
+    })
+    .transform((s) => s as SyncMode),
+  request: requestTemplateSchema,
+  /** Deadline for each response after release, ms. */
+  timeoutMs: z.int().positive().default(30_000),
+  /** Pause between pre-sending and releasing (`last-byte`, `single-packet`), ms. */
+  holdMs: z.int().nonnegative().default(100),
+  /** HTTP/2 streams per connection (`single-packet`). */
+  streamsPerConnection: z.int().min(1).max(100).default(25),
+  /** Warm-up path requested once per connection; default the target's health path. */
+  warmupPath: z.string().startsWith('/').optional(),
+  /** A burst whose measured spread (arrival spread when known, else send spread) exceeds this, ms, makes the trial `unknown`. */
+  maxSpreadMs: z.number().positive().optional(),
+});
+export type BurstConfig = z.output<typeof config>;
+
+export function create(cfg: BurstConfig): LoadExecutor {
+  return {
+    async run(ctx) {
+      const requests = Array.from({ length: cfg.requests }, (_, i) => ctx.render(i));
+      const sender = senderFor(cfg.sync)({
+        baseUrl: ctx.baseUrl,
+        clock: ctx.clock,
+        timeoutMs: cfg.timeoutMs,
+        warmupPath: cfg.warmupPath ?? ctx.healthPath,
+        holdMs: cfg.holdMs,
+        streamsPerConnection: cfg.streamsPerConnection,
+      });
+      const startedAtMs = ctx.clock();
+      try {
+        await sender.prepare(requests);
+        const outcome = await sender.release();
+        const loose = cfg.maxSpreadMs !== undefined && outcome.sendSpreadMs > cfg.maxSpreadMs;
+        return {
+          kind: 'burst',
+          sync: cfg.sync,
+          records: outcome.records,
+          sendSpreadMs: outcome.sendSpreadMs,
+          startedAtMs,
+          durationMs: ctx.clock() - startedAtMs,
+          warnings: [],
+          inconclusive: loose
+            ? `send spread ${outcome.sendSpreadMs.toFixed(3)} ms is looser than maxSpreadMs ${cfg.maxSpreadMs} ms`
+            : undefined,
+        };
+      } finally {
+        await sender.close();
+      }
+    },
+  };
+}

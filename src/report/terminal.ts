@@ -1,0 +1,95 @@
+import pc from 'picocolors';
+import type { InvariantResult } from '../invariants/types.js';
+import type { RunReport, TrialReport, Verdict } from './types.js';
+
+/** Witnesses printed per violated invariant; report.json keeps up to 100. */
+const WITNESSES_SHOWN = 10;
+
+export interface TerminalOptions {
+  /** Colours (default: only when stdout is a TTY and NO_COLOR is unset). */
+  color?: boolean;
+}
+
+function paint(color: boolean) {
+  const id = (s: string) => s;
+  return color ? pc : { red: id, green: id, yellow: id, bold: id, dim: id, cyan: id };
+}
+
+function verdictLabel(v: Verdict, c: ReturnType<typeof paint>): string {
+  return v === 'pass' ? c.green('PASS') : v === 'fail' ? c.red('FAIL') : c.yellow('UNKNOWN');
+}
+
+function holdsLabel(h: InvariantResult['holds'], c: ReturnType<typeof paint>): string {
+  return h === true ? c.green('holds') : h === false ? c.red('VIOLATED') : c.yellow('unknown');
+}
+
+function fmtMs(ms: number | undefined): string {
+  return ms === undefined ? '-' : ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;
+}
+
+function witnessLine(w: Record<string, unknown>): string {
+  return Object.entries(w)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => {
+      const text = typeof v === 'string' ? v.replace(/\s+/g, ' ') : JSON.stringify(v);
+      return `${k}=${text.length > 160 ? `${text.slice(0, 160)}…` : text}`;
+    })
+    .join('  ');
+}
+
+/** One trial: verdict, load numbers, each invariant with up to 10 witnesses. */
+export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = {}): string {
+  const c = paint(opts.color ?? false);
+  const lines: string[] = [];
+  const statuses = Object.entries(t.load.statusCounts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  const spread = [
+    t.load.sendSpreadMs !== undefined ? `send spread ${fmtMs(t.load.sendSpreadMs)}` : '',
+    t.load.arrivalSpreadMs !== undefined ? `arrival spread ${fmtMs(t.load.arrivalSpreadMs)}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  lines.push(
+    `${c.bold(`trial ${t.trial}/${of}`)} ${verdictLabel(t.verdict, c)}  ${t.load.requests} requests${t.load.sync ? ` (${t.load.sync})` : ''}  ${statuses}  p50 ${fmtMs(t.load.latency.p50)} p99 ${fmtMs(t.load.latency.p99)}${spread ? `  ${spread}` : ''}`,
+  );
+  if (t.inconclusive) lines.push(`  ${c.yellow('inconclusive:')} ${t.inconclusive}`);
+  if (t.error) lines.push(`  ${c.red('error:')} ${t.error}`);
+  for (const w of t.load.warnings) lines.push(`  ${c.yellow('warning:')} ${w}`);
+  for (const inv of t.invariants) {
+    lines.push(`  ${holdsLabel(inv.holds, c)} ${c.bold(inv.name)} (${inv.type}): ${inv.summary}`);
+    if (inv.holds !== true) {
+      for (const w of inv.witnesses.slice(0, WITNESSES_SHOWN)) lines.push(c.dim(`      ${witnessLine(w)}`));
+      if (inv.witnessCount > WITNESSES_SHOWN) {
+        lines.push(c.dim(`      … ${inv.witnessCount - WITNESSES_SHOWN} more witnesses in report.json`));
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The closing summary of a run. */
+export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOptions = {}): string {
+  const c = paint(opts.color ?? false);
+  const s = r.summary;
+  const lines = [
+    '',
+    `${c.bold(r.scenario.name)} [${r.variant}] on ${r.environment.kind}: ${verdictLabel(r.verdict, c)}  ` +
+      `${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown` +
+      `  (reproduction rate ${(s.reproductionRate * 100).toFixed(0)}%, ${(r.durationMs / 1000).toFixed(1)} s)`,
+  ];
+  const violated = new Map<string, number>();
+  for (const t of r.trials) {
+    for (const inv of t.invariants)
+      if (inv.holds === false) violated.set(inv.name, (violated.get(inv.name) ?? 0) + 1);
+  }
+  for (const [name, n] of violated) lines.push(`  ${c.red('violated')} ${name} in ${n}/${s.trials} trials`);
+  if (r.aborted) lines.push(c.yellow('  interrupted: the report holds the trials that finished'));
+  if (r.error) {
+    lines.push(c.red(`error [${r.error.code}]: ${r.error.message}`));
+    if (r.error.hint) lines.push(`hint: ${r.error.hint}`);
+  }
+  lines.push(c.dim(`report: ${reportFile}`));
+  return lines.join('\n');
+}

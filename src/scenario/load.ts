@@ -1,0 +1,190 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ScenarioError, type ScenarioIssue, WhatbreaksError } from '../errors.js';
+import { closest, knownKeysAt, locate } from './locate.js';
+import { type ScenarioConfig, type ScenarioInput, scenarioSchema } from './schema.js';
+import type { Scenario } from './types.js';
+
+/**
+ * Identity helper for scenarios written in TypeScript: gives editors the file format's types.
+ * `defineScenario({ target: {...}, load: {...}, invariants: [...] })`.
+ */
+export function defineScenario(input: ScenarioInput): ScenarioInput {
+  return input;
+}
+
+/**
+ * Read, parse and validate a scenario file into an immutable `Scenario` with absolute paths.
+ *
+ * @throws WhatbreaksError `SCENARIO_NOT_FOUND` when the file cannot be read.
+ * @throws ScenarioError `SCENARIO_INVALID` carrying every problem found (YAML syntax, unknown or
+ *   misspelled keys, wrong types, missing referenced files), each with file, line and column.
+ */
+export function loadScenario(file: string): Scenario {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new WhatbreaksError(
+      'SCENARIO_NOT_FOUND',
+      `cannot read scenario ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'give the path of a scenario file, e.g. scenarios/double-booking.yaml (`whatbreaks list` shows them)',
+    );
+  }
+  return parseScenario(text, path);
+}
+
+/** Validate scenario text as if read from `file` (used by `loadScenario` and by tests). */
+export function parseScenario(text: string, file: string): Scenario {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const issues: ScenarioIssue[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    issues.push({
+      file,
+      line: pos.line,
+      column: pos.col,
+      field: '',
+      message: `YAML: ${e.message.split('\n')[0]}`,
+    });
+  }
+  if (issues.length > 0) throw new ScenarioError(issues);
+  const value: unknown = doc.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ScenarioError([
+      { file, line: 1, column: 1, field: '', message: 'a scenario is a YAML mapping (key: value)' },
+    ]);
+  }
+
+  const parsed = scenarioSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new ScenarioError(zodIssues(parsed.error.issues, value, file, doc, lc));
+  }
+  const cfg = parsed.data;
+  const dir = dirname(file);
+
+  // Cross-field checks and files the scenario refers to: all collected, then thrown together.
+  const at = (path: (string | number)[], message: string) => {
+    const pos = locate(doc, lc, path);
+    issues.push({ file, ...pos, field: path.join('.'), message });
+  };
+  const checkFile = (path: (string | number)[], rel: string, kind: 'file' | 'dir') => {
+    const abs = resolve(dir, rel);
+    if (!existsSync(abs))
+      at(path, `${kind === 'dir' ? 'folder' : 'file'} not found: ${rel} (resolved to ${abs})`);
+    else if (kind === 'dir' && !statSync(abs).isDirectory()) at(path, `not a folder: ${rel}`);
+    else if (kind === 'file' && !statSync(abs).isFile()) at(path, `not a file: ${rel}`);
+    return abs;
+  };
+  checkFile(['target', 'cwd'], cfg.target.cwd, 'dir');
+  for (const key of ['schema', 'seed'] as const) {
+    const listed = Array.isArray(rawAt(value, ['database', key]));
+    cfg.database[key].forEach((f, i) => {
+      checkFile(['database', key, ...(listed ? [i] : [])], f, 'file');
+    });
+  }
+  for (const [name, v] of Object.entries(cfg.target.variants)) {
+    if (v.cwd !== undefined) checkFile(['target', 'variants', name, 'cwd'], v.cwd, 'dir');
+  }
+  const variantNames = Object.keys(cfg.target.variants);
+  if (cfg.target.defaultVariant !== undefined && !variantNames.includes(cfg.target.defaultVariant)) {
+    at(
+      ['target', 'defaultVariant'],
+      `no variant named '${cfg.target.defaultVariant}'; variants: ${variantNames.join(', ') || '(none)'}`,
+    );
+  }
+  const names = new Set<string>();
+  cfg.invariants.forEach((inv, i) => {
+    if (names.has(inv.name)) at(['invariants', i, 'name'], `invariant name '${inv.name}' is used twice`);
+    names.add(inv.name);
+  });
+  if (issues.length > 0) throw new ScenarioError(issues);
+
+  return freeze(toScenario(cfg, file));
+}
+
+function rawAt(value: unknown, path: string[]): unknown {
+  let v = value;
+  for (const k of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+function zodIssues(
+  zissues: readonly z.core.$ZodIssue[],
+  value: unknown,
+  file: string,
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+): ScenarioIssue[] {
+  const out: ScenarioIssue[] = [];
+  for (const issue of zissues) {
+    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(scenarioSchema, path, value);
+      for (const key of issue.keys) {
+        const pos = locate(doc, lc, [...path, key]);
+        const guess = closest(key, known);
+        const hint = guess
+          ? `did you mean '${guess}'?`
+          : known.length
+            ? `known keys: ${known.join(', ')}`
+            : '';
+        out.push({
+          file,
+          ...pos,
+          field: [...path, key].join('.'),
+          message: `unknown key '${key}'${hint ? `; ${hint}` : ''}`,
+        });
+      }
+      continue;
+    }
+    const pos = locate(doc, lc, path);
+    let message = issue.message;
+    if (issue.code === 'invalid_type' && /received undefined/.test(message))
+      message = `required: ${message.replace(/^Invalid input: /, '')}`;
+    out.push({ file, ...pos, field: path.join('.'), message });
+  }
+  return out.sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+function toScenario(cfg: ScenarioConfig, file: string): Scenario {
+  const dir = dirname(file);
+  const variants = Object.keys(cfg.target.variants);
+  return {
+    file,
+    dir,
+    name: cfg.name ?? basename(file, extname(file)),
+    description: cfg.description,
+    target: {
+      ...cfg.target,
+      cwd: resolve(dir, cfg.target.cwd),
+      variants: Object.fromEntries(
+        Object.entries(cfg.target.variants).map(([k, v]) => [
+          k,
+          { ...v, cwd: v.cwd === undefined ? undefined : resolve(dir, v.cwd) },
+        ]),
+      ),
+      defaultVariant: cfg.target.defaultVariant ?? variants[0],
+    },
+    database: {
+      ...cfg.database,
+      schema: cfg.database.schema.map((f) => resolve(dir, f)),
+      seed: cfg.database.seed.map((f) => resolve(dir, f)),
+    },
+    load: cfg.load,
+    invariants: cfg.invariants,
+    trials: cfg.trials,
+  };
+}
+
+function freeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) freeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

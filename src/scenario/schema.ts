@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { invariantTypes } from '../invariants/registry.js';
+import { loadTypes } from '../load/registry.js';
+
+/**
+ * The scenario file format: one zod schema is the single source of truth for validation and for the
+ * TypeScript types (`ScenarioInput` for `defineScenario`, `ScenarioConfig` once parsed). Executor and
+ * invariant blocks come from their registries, so adding a type there adds it here.
+ */
+
+const envValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const envRecord = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'),
+  envValue,
+);
+const command = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** A variant overrides parts of the target: usually its environment (`VARIANT: fixed`), sometimes the command or folder. */
+export const variantSchema = z.strictObject({
+  description: z.string().optional(),
+  env: envRecord.default({}),
+  command: command.optional(),
+  /** Working directory, relative to the scenario file. */
+  cwd: z.string().optional(),
+});
+
+export const healthSchema = z.strictObject({
+  /** Path polled until it answers 2xx. */
+  path: z.string().startsWith('/', 'must start with /').default('/health'),
+  /** Give up (exit 2, with the target's last log lines) after this long, ms. */
+  timeoutMs: z.int().positive().default(30_000),
+  /** Pause between polls, ms. */
+  intervalMs: z.int().positive().default(100),
+});
+
+export const targetSchema = z.strictObject({
+  /**
+   * How to start one instance of the system under test: a string runs through `/bin/sh -c`, an array
+   * runs directly. `{{port}}` is replaced by the instance's port.
+   */
+  command,
+  /** Working directory, relative to the scenario file. */
+  cwd: z.string().default('.'),
+  env: envRecord.default({}),
+  /** Environment variable that carries the port the instance must listen on. */
+  portEnv: z.string().default('PORT'),
+  health: healthSchema.prefault({}),
+  variants: z
+    .record(z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore'), variantSchema)
+    .default({}),
+  /** Variant used when `--variant` is not given; default the first one listed. */
+  defaultVariant: z.string().optional(),
+});
+
+const sqlFiles = z
+  .union([z.string().min(1), z.array(z.string().min(1))])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const databaseSchema = z.strictObject({
+  /** SQL file(s) creating the schema, relative to the scenario file; applied to a fresh database every trial. */
+  schema: sqlFiles.default([]),
+  /** SQL file(s) with the data each trial starts from. */
+  seed: sqlFiles.default([]),
+  /** Extra SQL run after the seed files, inline. */
+  setup: z.string().optional(),
+  /** PostgreSQL `max_connections`; default sized for the load (2 × burst + 20, at least 100). */
+  maxConnections: z.int().min(10).max(10_000).optional(),
+});
+
+const loadConfigs = Object.values(loadTypes).map((t) => t.config);
+const invariantConfigs = Object.values(invariantTypes).map((t) => t.config);
+
+export const scenarioSchema = z.strictObject({
+  /** Short name used in reports; default the file name. */
+  name: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, dot, dash, underscore')
+    .optional(),
+  description: z.string().optional(),
+  target: targetSchema,
+  database: databaseSchema.prefault({}),
+  load: z.discriminatedUnion(
+    'type',
+    loadConfigs as [(typeof loadConfigs)[number], ...(typeof loadConfigs)[number][]],
+  ),
+  invariants: z
+    .array(
+      z.discriminatedUnion(
+        'type',
+        invariantConfigs as [(typeof invariantConfigs)[number], ...(typeof invariantConfigs)[number][]],
+      ),
+    )
+    .min(1, 'a scenario needs at least one invariant'),
+  /** Trials per run; each starts from a fresh database. */
+  trials: z.int().min(1).max(100_000).default(1),
+});
+
+/** What a scenario author writes (defaults not yet applied). */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario block, defaults applied, paths not yet resolved. */
+export type ScenarioConfig = z.output<typeof scenarioSchema>;

@@ -1,0 +1,25 @@
+import type { InvariantConfig } from '../invariants/registry.js';
+import type { LoadConfig } from '../load/registry.js';
+import type { ScenarioConfig } from './schema.js';
+
+/**
+ * A validated, immutable scenario with absolute paths: what the run works from. Built by
+ * `loadScenario(file)`; nothing starts before a scenario has been fully validated.
+ */
+export interface Scenario {
+  /** Absolute path of the scenario file. */
+  readonly file: string;
+  /** Folder of the scenario file; relative paths in it resolve from here. */
+  readonly dir: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly target: Readonly<Omit<ScenarioConfig['target'], 'defaultVariant'>> & {
+    /** Absolute working directory. */
+    readonly cwd: string;
+    readonly defaultVariant?: string;
+  };
+  readonly database: Readonly<ScenarioConfig['database']>;
+  readonly load: Readonly<LoadConfig>;
+  readonly invariants: readonly Readonly<InvariantConfig>[];
+  readonly trials: number;
+}

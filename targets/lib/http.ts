@@ -1,0 +1,101 @@
+/**
+ * The few lines every example target shares: a JSON HTTP server on `PORT` with `GET /health`, a pg pool
+ * from `DATABASE_URL`, and a clean shutdown on SIGTERM. Targets stay plain `node:http` + `pg` so each one
+ * reads like the service it imitates.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import pg from 'pg';
+
+export interface Route {
+  method: string;
+  /** Path pattern; `:name` segments become params. */
+  path: string;
+  handler: (params: Record<string, string>, body: unknown, req: IncomingMessage) => Promise<Reply>;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+}
+
+export function variant(): 'buggy' | 'fixed' {
+  const v = process.env.VARIANT ?? 'buggy';
+  if (v !== 'buggy' && v !== 'fixed') throw new Error(`VARIANT must be buggy or fixed, got '${v}'`);
+  return v;
+}
+
+export function createPool(): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: process.env.DATABASE_URL,
+    max: Number(process.env.POOL_MAX ?? 50),
+  });
+  // A backend killed under us (e.g. by a nemesis) must not crash the target.
+  pool.on('error', (err) => console.error(`pool error: ${err.message}`));
+  return pool;
+}
+
+function match(pattern: string, path: string): Record<string, string> | undefined {
+  const a = pattern.split('/');
+  const b = path.split('/');
+  if (a.length !== b.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i]!;
+    if (p.startsWith(':')) params[p.slice(1)] = decodeURIComponent(b[i]!);
+    else if (p !== b[i]) return undefined;
+  }
+  return params;
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) return undefined;
+  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res: ServerResponse, reply: Reply): void {
+  const text = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Start the server; resolves once it listens. Stops on SIGTERM/SIGINT after closing the pool. */
+export async function serve(name: string, routes: Route[], pool: pg.Pool): Promise<void> {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://target');
+    try {
+      if (req.method === 'GET' && url.pathname === '/health') {
+        return send(res, { status: 200, body: { ok: true, variant: variant() } });
+      }
+      for (const route of routes) {
+        if (route.method !== req.method) continue;
+        const params = match(route.path, url.pathname);
+        if (!params) continue;
+        const body = await readJson(req);
+        return send(res, await route.handler(params, body, req));
+      }
+      send(res, { status: 404, body: { error: 'not found' } });
+    } catch (err) {
+      // An unhandled error is what production would turn into a 500: keep it visible in the log.
+      const e = err as { message?: string; code?: string };
+      console.error(`500 ${req.method} ${url.pathname}: ${e.code ?? ''} ${e.message ?? String(err)}`);
+      if (!res.headersSent) send(res, { status: 500, body: { error: e.message ?? 'internal error' } });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  console.log(`${name} (${variant()}) listening on ${host}:${port}`);
+  const stop = () => {
+    server.close();
+    server.closeAllConnections();
+    void pool.end().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
