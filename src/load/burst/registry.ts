@@ -1,15 +1,17 @@
 import { barrier } from './barrier.js';
+import { lastByte } from './last-byte.js';
 import { naive } from './naive.js';
 import type { SenderFactory, SyncMode } from './sender.js';
 
 /**
  * Sync modes by the name a scenario uses in `load.sync`. Adding a mode is one file and one line here.
- * `last-byte` and `single-packet` land with the synchronized-bursts work; until then they are absent
- * and the scenario schema only accepts the modes listed here.
+ * `single-packet` lands with the HTTP/2 framing layer; until then it is absent and the scenario schema
+ * only accepts the modes listed here.
  */
 export const senders: Partial<Record<SyncMode, SenderFactory>> = {
   naive,
   barrier,
+  'last-byte': lastByte,
 };
 
 export function senderFor(mode: SyncMode): SenderFactory {

@@ -1,0 +1,160 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PreparedRequest } from '../types.js';
+import { lastByte } from './last-byte.js';
+import { serializeRequest } from './raw-http1.js';
+import type { SenderOptions } from './sender.js';
+
+/**
+ * A raw TCP target: answers the warm-up GET, then collects each connection's request bytes without
+ * answering until `reply` says so, so the test can look at exactly what arrived before release.
+ */
+interface RawTarget {
+  server: Server;
+  url: URL;
+  /** Bytes received after the warm-up, per request index (from the `x-i` header). */
+  received: Map<number, Buffer>;
+  sockets: Socket[];
+}
+
+type Reply = (index: number, bytes: Buffer, socket: Socket) => void;
+
+async function rawTarget(expected: Map<number, Buffer>, reply: Reply): Promise<RawTarget> {
+  const received = new Map<number, Buffer>();
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    let buf = Buffer.alloc(0);
+    let warmed = false;
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (!warmed) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        expect(buf.subarray(0, end).toString()).toMatch(/^GET \/warm HTTP\/1\.1\r\nhost: /);
+        buf = buf.subarray(end + 4);
+        warmed = true;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      }
+      const m = /x-i: (\d+)/.exec(buf.toString('latin1'));
+      if (!m) return;
+      const index = Number(m[1]);
+      received.set(index, buf);
+      if (buf.length === expected.get(index)?.length) reply(index, buf, socket);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  return { server, url: new URL(`http://127.0.0.1:${port}`), received, sockets };
+}
+
+function options(url: URL, over: Partial<SenderOptions> = {}): SenderOptions {
+  return {
+    baseUrl: url,
+    clock: () => performance.now(),
+    timeoutMs: 5_000,
+    warmupPath: '/warm',
+    holdMs: 0,
+    streamsPerConnection: 25,
+    ...over,
+  };
+}
+
+const requests: PreparedRequest[] = Array.from({ length: 6 }, (_, i) => ({
+  index: i,
+  method: i % 2 === 0 ? 'POST' : 'GET',
+  path: `/api/thing/${i}`,
+  headers: { 'x-i': String(i), 'content-type': 'application/json' },
+  body: i % 2 === 0 ? Buffer.from(JSON.stringify({ n: i })) : undefined,
+}));
+
+describe('last-byte sender', () => {
+  let target: RawTarget | undefined;
+  afterEach(async () => {
+    for (const s of target?.sockets ?? []) s.destroy();
+    await new Promise<void>((r) => (target ? target.server.close(() => r()) : r()));
+    target = undefined;
+  });
+
+  it('pre-sends every request but its final byte, completes them on release', async () => {
+    const expected = new Map<number, Buffer>();
+    target = await rawTarget(expected, (i, _bytes, socket) => {
+      // chunked for odd requests, fixed length for even ones
+      if (i % 2)
+        socket.write(
+          `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nodd\r\n1\r\n${i}\r\n0\r\n\r\n`,
+        );
+      else socket.write(`HTTP/1.1 201 Created\r\nContent-Length: ${String(i).length}\r\n\r\n${i}`);
+    });
+    const host = target.url.host;
+    for (const r of requests) expected.set(r.index, serializeRequest(r, host));
+
+    const sender = lastByte(options(target.url));
+    try {
+      await sender.prepare(requests);
+      // Before release: each request is on the server, minus exactly its last byte.
+      await vi.waitFor(() => expect(target!.received.size).toBe(requests.length));
+      for (const r of requests) {
+        const full = expected.get(r.index)!;
+        await vi.waitFor(() => expect(target!.received.get(r.index)).toEqual(full.subarray(0, -1)));
+      }
+      const bodiless = expected.get(1)!;
+      expect(bodiless.subarray(-4).toString()).toBe('\r\n\r\n'); // held back: the final \n
+
+      const outcome = await sender.release();
+      for (const r of requests) expect(target.received.get(r.index)).toEqual(expected.get(r.index));
+      expect(outcome.records.map((r) => [r.index, r.status, r.body, r.error])).toEqual(
+        requests.map((r) =>
+          r.index % 2 ? [r.index, 200, `odd${r.index}`, undefined] : [r.index, 201, `${r.index}`, undefined],
+        ),
+      );
+      expect(outcome.records.map((r) => r.connection)).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(outcome.sendSpreadMs).toBeGreaterThanOrEqual(0);
+      for (const rec of outcome.records) expect(rec.latencyMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('records the errno code when the target closes or resets, TIMEOUT when it never answers', async () => {
+    const expected = new Map<number, Buffer>();
+    const replies: Record<number, (s: Socket) => void> = {
+      0: (s) => s.end(), // FIN before any response
+      1: (s) => s.resetAndDestroy(), // RST
+      2: (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort'), // cut inside the body
+      3: (s) => s.write('HTTP/1.1 204 No Content\r\n\r\n'),
+      // 4 and 5: never answered
+    };
+    target = await rawTarget(expected, (i, _b, s) => replies[i]?.(s));
+    for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
+    const sender = lastByte(options(target.url, { timeoutMs: 300 }));
+    try {
+      await sender.prepare(requests);
+      const { records } = await sender.release();
+      expect(records.map((r) => r.error ?? r.status)).toEqual([
+        'SOCKET_CLOSED',
+        'ECONNRESET',
+        'SOCKET_CLOSED',
+        204,
+        'TIMEOUT',
+        'TIMEOUT',
+      ]);
+      for (const r of records) expect(typeof r.sentAtMs).toBe('number');
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('fails prepare with ECONNREFUSED, and close() is safe before, after and twice', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const sender = lastByte(options(new URL(`http://127.0.0.1:${port}`)));
+    await sender.close();
+    await expect(sender.prepare(requests)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await sender.close();
+    await sender.close();
+  });
+});
