@@ -2,16 +2,14 @@ import { barrier } from './barrier.js';
 import { lastByte } from './last-byte.js';
 import { naive } from './naive.js';
 import type { SenderFactory, SyncMode } from './sender.js';
+import { singlePacket } from './single-packet.js';
 
-/**
- * Sync modes by the name a scenario uses in `load.sync`. Adding a mode is one file and one line here.
- * `single-packet` lands with the HTTP/2 framing layer; until then it is absent and the scenario schema
- * only accepts the modes listed here.
- */
+/** Sync modes by the name a scenario uses in `load.sync`. Adding a mode is one file and one line here. */
 export const senders: Partial<Record<SyncMode, SenderFactory>> = {
   naive,
   barrier,
   'last-byte': lastByte,
+  'single-packet': singlePacket,
 };
 
 export function senderFor(mode: SyncMode): SenderFactory {

@@ -1,0 +1,181 @@
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PreparedRequest, RequestRecord } from '../types.js';
+import { H2Connection, type H2Response } from './h2-connection.js';
+import type { HeaderField } from './hpack.js';
+import { ConnectionFailure } from './raw-http1.js';
+import { type BurstSender, bodySnippet, type SenderFactory, spreadMs } from './sender.js';
+
+/**
+ * `single-packet`: the HTTP/2 single-packet attack (Kettle, "Smashing the state machine: the true
+ * potential of web race conditions", 2023, §4). Many requests complete in one TCP packet, so network
+ * jitter cannot pull them apart: the server receives all their last bytes in the same read.
+ *
+ * ```
+ * prepare:  ⌈N / streamsPerConnection⌉ connections (h2c prior knowledge, or TLS + ALPN h2)
+ *           ─► warm each with GET warmupPath (stream 1)
+ *           ─► per stream: HEADERS (no END_STREAM) + DATA with the body minus its last byte,
+ *              all of a connection in one write ─► wait holdMs
+ * release:  per connection: PING, then every held frame (DATA with END_STREAM: the last body byte, or
+ *           empty for a bodiless request) in ONE socket write
+ * ```
+ *
+ * The PING goes out just before the held frames (the design in issue #3, after Kettle's). With Nagle
+ * off the held frames of a connection leave as one segment (they are ~10 bytes per stream, so 20–30
+ * streams fit easily in one MSS). Each record's `sentAtMs` is the clock right after its connection's
+ * release write; `connection` is the connection's index. Timeouts give `TIMEOUT`; stream resets
+ * `RST_STREAM:<error>`; see `h2-connection.ts` for the other codes.
+ *
+ * Limits: a connection's total body bytes must fit the server's flow-control windows (64 KiB by
+ * default) — larger bodies fail `prepare` with `H2_FLOW_CONTROL`; a server whose
+ * SETTINGS_MAX_CONCURRENT_STREAMS is below `streamsPerConnection` fails `prepare` with `H2_TOO_MANY_STREAMS`.
+ */
+export const singlePacket: SenderFactory = (options) => {
+  const sockets: Socket[] = [];
+  let connections: H2Connection[] = [];
+  let batches: PreparedRequest[][] = [];
+  let held: Buffer[] = [];
+  let responses: Array<Array<Promise<H2Response>>> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const perConnection = Math.max(1, options.streamsPerConnection);
+
+  const sender: BurstSender = {
+    mode: 'single-packet',
+
+    async prepare(requests) {
+      batches = [];
+      for (let i = 0; i < requests.length; i += perConnection)
+        batches.push(requests.slice(i, i + perConnection));
+      connections = await Promise.all(
+        batches.map(async (batch) => {
+          const conn = await H2Connection.open(options.baseUrl, options.timeoutMs, (s) => sockets.push(s));
+          if (closed) throw new ConnectionFailure('CLOSED', 'sender closed during prepare');
+          if (conn.maxConcurrentStreams < batch.length) {
+            throw new ConnectionFailure(
+              'H2_TOO_MANY_STREAMS',
+              `the server allows ${conn.maxConcurrentStreams} concurrent streams; lower streamsPerConnection`,
+            );
+          }
+          const warm = conn.stream(
+            requestFields(options.baseUrl, 'GET', options.warmupPath, {}),
+            undefined,
+            false,
+          );
+          conn.socket.write(Buffer.concat(warm.preSend));
+          await withTimeout(warm.response, options.timeoutMs, conn);
+          return conn;
+        }),
+      );
+      held = [];
+      responses = [];
+      await Promise.all(
+        connections.map((conn, c) => {
+          const preSend: Buffer[] = [];
+          const heldFrames: Buffer[] = [];
+          const promises: Array<Promise<H2Response>> = [];
+          for (const req of batches[c]!) {
+            const s = conn.stream(
+              requestFields(options.baseUrl, req.method, req.path, req.headers, req.body),
+              req.body,
+              true,
+            );
+            preSend.push(...s.preSend);
+            heldFrames.push(...s.held);
+            s.response.catch(() => undefined); // observed in release()
+            promises.push(s.response);
+          }
+          held[c] = Buffer.concat(heldFrames);
+          responses[c] = promises;
+          return new Promise<void>((resolve, reject) =>
+            conn.socket.write(Buffer.concat(preSend), (err) => (err ? reject(err) : resolve())),
+          );
+        }),
+      );
+      await sleep(options.holdMs);
+    },
+
+    async release() {
+      const sentAtMs = new Array<number>(connections.length);
+      for (let c = 0; c < connections.length; c++) {
+        const socket = connections[c]!.socket;
+        socket.write(connections[c]!.ping().frame);
+        socket.write(held[c]!);
+        sentAtMs[c] = options.clock();
+      }
+      timer = setTimeout(() => {
+        for (const conn of connections) conn.fail('TIMEOUT');
+      }, options.timeoutMs);
+      const records = await Promise.all(
+        batches.flatMap((batch, c) =>
+          batch.map(async (req, k): Promise<RequestRecord> => {
+            const base = { index: req.index, connection: c, sentAtMs: sentAtMs[c]! };
+            try {
+              const res = await responses[c]![k]!;
+              return {
+                ...base,
+                status: res.status,
+                latencyMs: options.clock() - base.sentAtMs,
+                body: bodySnippet(res.body.toString('utf8')),
+              };
+            } catch (err) {
+              return { ...base, error: err instanceof ConnectionFailure ? err.code : String(err) };
+            }
+          }),
+        ),
+      );
+      clearTimeout(timer);
+      return { records, sendSpreadMs: spreadMs(sentAtMs) };
+    },
+
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      for (const s of sockets) s.destroy();
+    },
+  };
+  return sender;
+};
+
+/** Headers that are connection-specific in HTTP/1.1 and forbidden in HTTP/2 (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC = new Set([
+  'connection',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** The HTTP/2 header list of a request: pseudo-headers first (RFC 9113 §8.3.1), then lower-cased fields. */
+export function requestFields(
+  baseUrl: URL,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): HeaderField[] {
+  const fields: HeaderField[] = [
+    [':method', method.toUpperCase()],
+    [':scheme', baseUrl.protocol === 'https:' ? 'https' : 'http'],
+    [':authority', baseUrl.host],
+    [':path', path],
+  ];
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (CONNECTION_SPECIFIC.has(lower) || lower === 'content-length') continue;
+    if (lower === 'te' && value.toLowerCase() !== 'trailers') continue;
+    fields.push([lower, value]);
+  }
+  if (body !== undefined) fields.push(['content-length', String(body.length)]);
+  return fields;
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, conn: H2Connection): Promise<T> {
+  const timer = setTimeout(() => conn.fail('TIMEOUT'), ms);
+  try {
+    return await p;
+  } finally {
+    clearTimeout(timer);
+  }
+}
