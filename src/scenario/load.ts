@@ -43,7 +43,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const issues: ScenarioIssue[] = [];
   for (const e of [...doc.errors, ...doc.warnings]) {
-    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    const pos = lc.linePos(e.pos[0]);
     issues.push({
       file,
       line: pos.line,
@@ -121,32 +121,36 @@ function zodIssues(
   lc: LineCounter,
 ): ScenarioIssue[] {
   const out: ScenarioIssue[] = [];
+  const pathOf = (issue: z.core.$ZodIssue) =>
+    issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+  // A misspelled key also shows up as the real key missing: report it once, as the misspelling.
+  const suggested = new Set<string>();
   for (const issue of zissues) {
-    const path = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
-    if (issue.code === 'unrecognized_keys') {
-      const known = knownKeysAt(scenarioSchema, path, value);
-      for (const key of issue.keys) {
-        const pos = locate(doc, lc, [...path, key]);
-        const guess = closest(key, known);
-        const hint = guess
-          ? `did you mean '${guess}'?`
-          : known.length
-            ? `known keys: ${known.join(', ')}`
-            : '';
-        out.push({
-          file,
-          ...pos,
-          field: [...path, key].join('.'),
-          message: `unknown key '${key}'${hint ? `; ${hint}` : ''}`,
-        });
-      }
-      continue;
+    if (issue.code !== 'unrecognized_keys') continue;
+    const path = pathOf(issue);
+    const known = knownKeysAt(scenarioSchema, path, value);
+    for (const key of issue.keys) {
+      const guess = closest(key, known);
+      const hint = guess ? `did you mean '${guess}'?` : known.length ? `known keys: ${known.join(', ')}` : '';
+      if (guess) suggested.add([...path, guess].join('.'));
+      out.push({
+        file,
+        ...locate(doc, lc, [...path, key]),
+        field: [...path, key].join('.'),
+        message: `unknown key '${key}'${hint ? `; ${hint}` : ''}`,
+      });
     }
-    const pos = locate(doc, lc, path);
+  }
+  for (const issue of zissues) {
+    if (issue.code === 'unrecognized_keys') continue;
+    const path = pathOf(issue);
+    const missing = path.length > 0 && rawAt(value, path.map(String)) === undefined;
+    if (missing && suggested.has(path.join('.'))) continue;
     let message = issue.message;
-    if (issue.code === 'invalid_type' && /received undefined/.test(message))
-      message = `required: ${message.replace(/^Invalid input: /, '')}`;
-    out.push({ file, ...pos, field: path.join('.'), message });
+    if (missing && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+      message = `required field '${String(path.at(-1))}' is missing`;
+    }
+    out.push({ file, ...locate(doc, lc, path), field: path.join('.'), message });
   }
   return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }

@@ -1,0 +1,57 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..');
+export const CLI = join(ROOT, 'bin', 'whatbreaks.js');
+
+/** Run the real CLI; returns exit code and output. */
+export function cli(
+  args: string[],
+  opts: { cwd?: string } = {},
+): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 300_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** PIDs of processes whose command line matches `pattern` (pgrep -f), excluding pgrep itself. */
+export function pids(pattern: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Temp data folders of embedded PostgreSQL servers started by whatbreaks. */
+export function pgDataDirs(): string[] {
+  return readdirSync(tmpdir()).filter((d) => d.startsWith('whatbreaks-pg-'));
+}
+
+/** What a run could leave behind: PostgreSQL servers, example targets, temp data folders. */
+export function leftovers() {
+  return {
+    postgres: pids('whatbreaks-pg-'),
+    targets: pids('dist/targets/'),
+    dirs: pgDataDirs(),
+  };
+}
+
+/** Things in `after` that were not in `before`. */
+export function added(before: ReturnType<typeof leftovers>, after: ReturnType<typeof leftovers>) {
+  return {
+    postgres: after.postgres.filter((p) => !before.postgres.includes(p)),
+    targets: after.targets.filter((p) => !before.targets.includes(p)),
+    dirs: after.dirs.filter((d) => !before.dirs.includes(d)),
+  };
+}

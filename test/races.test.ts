@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pendingCleanups } from '../src/env/teardown.js';
+import type { RunReport } from '../src/report/types.js';
+import { runScenario } from '../src/run.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { added, CLI, cli, leftovers, ROOT } from './helpers.js';
+
+/**
+ * The foundation's promise, end to end: real PostgreSQL (embedded), real targets as child processes,
+ * a real burst over sockets. The buggy variants must be caught, the fixed ones must pass, and nothing
+ * may be left running.
+ */
+const TRIALS = 3;
+
+function outDir(): string {
+  return mkdtempSync(join(tmpdir(), 'whatbreaks-test-run-'));
+}
+
+async function run(scenario: string, variant: string): Promise<RunReport> {
+  const s = loadScenario(join(ROOT, 'scenarios', scenario));
+  const { report, reportFile } = await runScenario(s, { variant, trials: TRIALS, outDir: outDir() });
+  // report.json on disk is the same data the API returned.
+  expect(JSON.parse(readFileSync(reportFile, 'utf8')).verdict).toBe(report.verdict);
+  expect(pendingCleanups()).toEqual([]);
+  return report;
+}
+
+function violated(report: RunReport, invariant: string): number {
+  return report.trials.filter((t) => t.invariants.some((i) => i.name === invariant && i.holds === false))
+    .length;
+}
+
+describe('double-booking', () => {
+  it('buggy: the truck is overbooked in every trial, and the witness names the truck and its total', async () => {
+    const before = leftovers();
+    const report = await run('double-booking.yaml', 'buggy');
+    expect(report.error).toBeUndefined();
+    expect(report.verdict).toBe('fail');
+    expect(violated(report, 'no-overbooking')).toBeGreaterThanOrEqual(TRIALS - 1);
+    const witness = report.trials
+      .flatMap((t) => t.invariants)
+      .find((i) => i.name === 'no-overbooking' && i.holds === false)?.witnesses[0];
+    expect(witness).toMatchObject({ truck: 1, capacity_kg: 1000 });
+    expect(Number(witness?.booked_kg)).toBeGreaterThan(1000);
+    expect(added(before, leftovers())).toEqual({ postgres: [], targets: [], dirs: [] });
+  });
+
+  it('fixed: every invariant holds in every trial; exactly 100 bookings fit', async () => {
+    const report = await run('double-booking.yaml', 'fixed');
+    expect(report.verdict).toBe('pass');
+    expect(report.summary).toMatchObject({ trials: TRIALS, passed: TRIALS, failed: 0, unknown: 0 });
+    for (const t of report.trials) expect(t.load.statusCounts).toEqual({ '201': 100, '409': 100 });
+  });
+});
+
+describe('single-completion', () => {
+  it('buggy: a 5xx and more than one completion are named', async () => {
+    const report = await run('single-completion.yaml', 'buggy');
+    expect(report.verdict).toBe('fail');
+    expect(violated(report, 'single-completion')).toBeGreaterThanOrEqual(TRIALS - 1);
+    const t = report.trials.find((t) => t.verdict === 'fail')!;
+    const responses = t.invariants.find((i) => i.name === 'exactly-one-completion-response')!;
+    expect(responses.holds).toBe(false);
+    expect(responses.witnesses.some((w) => w.status === 500)).toBe(true);
+    const completions = t.invariants.find((i) => i.name === 'single-completion')!;
+    expect(completions.holds).toBe(false);
+    expect(Number(completions.witnesses[0]?.completions)).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fixed: exactly one 200 and the rest 409', async () => {
+    const report = await run('single-completion.yaml', 'fixed');
+    expect(report.verdict).toBe('pass');
+    for (const t of report.trials) expect(t.load.statusCounts).toEqual({ '200': 1, '409': 19 });
+  });
+});
+
+describe('the CLI', () => {
+  it('exits 1 on a violation and 0 when every invariant holds, writing report.json in --out', () => {
+    const dir = outDir();
+    const bad = cli([
+      'run',
+      'scenarios/single-completion.yaml',
+      '--variant',
+      'buggy',
+      '--trials',
+      '2',
+      '--out',
+      join(dir, 'b'),
+    ]);
+    expect(bad.code, bad.stderr).toBe(1);
+    expect(bad.stdout).toMatch(/VIOLATED single-completion/);
+    expect(bad.stdout).toMatch(/job 1 completed \d+ times/);
+    expect(JSON.parse(readFileSync(join(dir, 'b', 'report.json'), 'utf8')).summary.failed).toBe(2);
+    const good = cli([
+      'run',
+      'scenarios/single-completion.yaml',
+      '--variant',
+      'fixed',
+      '--trials',
+      '2',
+      '--out',
+      join(dir, 'g'),
+    ]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/PASS/);
+    expect(CLI).toBeTruthy();
+  });
+
+  it('exits 2 naming the variants when the variant does not exist', () => {
+    const r = cli(['run', 'scenarios/single-completion.yaml', '--variant', 'fixd']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no variant 'fixd'/);
+    expect(r.stderr).toMatch(/buggy, fixed/);
+  });
+});
