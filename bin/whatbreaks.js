@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const main = new URL('../dist/src/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('whatbreaks: not built yet. Run `npm install` (or `npm run build`) in the whatbreaks folder.\n');
+  process.stderr.write(
+    'whatbreaks: not built yet. Run `npm install` (or `npm run build`) in the whatbreaks folder.\n',
+  );
   process.exit(2);
 }
 await import(main.href);
