@@ -13,7 +13,9 @@
  *   `data` listener placed before the HTTP parser, so the parsing and handling of other requests in the
  *   same event-loop turn does not delay it (it still follows the reads before it in that turn);
  * - `handlerMs`: when the request's `end` event ran — what a handler in a Node service would see, and so
- *   serialized by every other request's parsing and handling.
+ *   serialized by every other request's parsing.
+ * Responses are written with `setImmediate`, after the event-loop turn's reads, so answering one request
+ * does not delay reading (and stamping) the next.
  * Even `dataMs` comes from a single-threaded loop: N sockets that became readable together are read one
  * after the other, some µs each. For wire truth use `../shared/tools/capture-spread` (tshark).
  *
@@ -108,11 +110,14 @@ export function createProbe(warmupPath = '/health'): NetServer {
       const handlerMs = performance.now();
       const dataMs = lastReadMs.get(req.socket) ?? handlerMs;
       const reply = handle('h1', req.method ?? 'GET', req.url ?? '/', dataMs, handlerMs);
-      res.writeHead(reply.status, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(reply.body),
+      // Answer after this turn's reads: writing now would delay the next socket's read (and stamp).
+      setImmediate(() => {
+        res.writeHead(reply.status, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(reply.body),
+        });
+        res.end(reply.body);
       });
-      res.end(reply.body);
     });
   });
   http1.keepAliveTimeout = 65_000;
@@ -141,9 +146,11 @@ export function createProbe(warmupPath = '/health'): NetServer {
     stream.on('end', () => {
       const handlerMs = performance.now();
       const reply = handle('h2', method, path, transport?.lastReadMs ?? handlerMs, handlerMs);
-      if (stream.destroyed) return;
-      stream.respond({ ':status': reply.status, 'content-type': 'application/json' });
-      stream.end(reply.body);
+      setImmediate(() => {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': reply.status, 'content-type': 'application/json' });
+        stream.end(reply.body);
+      });
     });
   });
 
