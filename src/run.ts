@@ -20,6 +20,8 @@ import { writeReportJson } from './report/write.js';
 import { renderRequest } from './scenario/request-template.js';
 import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
+import { scheduleFaults } from './timeline/registry.js';
+import { type FaultRecord, startTimeline } from './timeline/timeline.js';
 import { VERSION } from './version.js';
 
 /** What a run tells its listeners (progress bars, printers) while it goes. Results stay data. */
@@ -112,6 +114,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       maxConnections,
       prepareDatabase: (db) => db.reset(sql),
       log: (line) => emit({ type: 'log', line }),
+      replicas: scenario.target.replicas,
+      startStaggerMs: scenario.target.startStaggerMs,
+      loadBalancer: scenario.target.loadBalancer,
     });
     for (let trial = 1; trial <= trials; trial++) {
       if (options.signal?.aborted) {
@@ -132,7 +137,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       report.trials.push(trialReport);
       save();
       emit({ type: 'trial-end', report: trialReport, of: trials });
-      const dead = env.replicas.find((r) => r.exit);
+      const dead = env.replicas.find((r) => r.exit && !env?.wasKilled(r.id));
       if (dead) {
         throw new WhatbreaksError(
           'TARGET_FAILED',
@@ -172,18 +177,36 @@ async function runTrial(
   const startedAt = new Date();
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
+  // Every trial starts with every replica up (a nemesis may have killed one in the last trial).
+  await env.restoreReplicas();
   await env.database.reset(sql);
-  const template = scenario.load.request;
-  const load: LoadResult = await executor.run({
-    baseUrl: env.targetUrl,
-    clock,
-    signal: signal ?? new AbortController().signal,
-    healthPath,
-    render: (i) => renderRequest(template, { i, n: i + 1, trial }),
-  });
+  const template = 'request' in scenario.load ? scenario.load.request : undefined;
+  const runSignal = signal ?? new AbortController().signal;
+  // The fault timeline runs beside the load: its `at` times count from here.
+  const timeline = startTimeline(scheduleFaults(scenario.faults), { env, clock, signal: runSignal });
+  const window = { startEpochMs: Date.now(), startMs: clock(), endEpochMs: 0, endMs: 0 };
+  let load: LoadResult;
+  let faults: FaultRecord[] = [];
+  try {
+    load = await executor.run({
+      baseUrl: env.targetUrl,
+      clock,
+      signal: runSignal,
+      healthPath,
+      render: (i) => {
+        if (!template) throw new Error(`load type ${scenario.load.type} has no request template`);
+        return renderRequest(template, { i, n: i + 1, trial });
+      },
+    });
+  } finally {
+    window.endEpochMs = Date.now();
+    window.endMs = clock();
+    // Revert what is still applied even when the load threw.
+    faults = await timeline.stop();
+  }
   const results: InvariantResult[] = [];
   for (const inv of invariants) {
-    results.push(await inv.check({ trial, db: env.database, load }));
+    results.push(await inv.check({ trial, db: env.database, load, faults, window }));
   }
   let holds: Holds = combine(results.map((r) => r.holds));
   if (holds === true && load.inconclusive) holds = 'unknown';
@@ -205,6 +228,7 @@ async function runTrial(
       records: load.records,
     },
     invariants: results,
+    faults,
   };
 }
 

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
 import { loadEmbeddedPostgres } from './embedded-postgres.js';
+import { startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
@@ -125,39 +127,104 @@ async function startLocal(
   stack.push(() => database.close());
   await spec.prepareDatabase?.(database);
 
-  const targetPort = await getPort({ host: '127.0.0.1' });
-  const target = TargetProcess.start({
-    id: 0,
-    launch: spec.target,
-    port: targetPort,
-    logsDir,
-    name: 'target-0',
-    env: {
-      INSTANCE_ID: '0',
-      DATABASE_URL: url,
-      PGHOST: '127.0.0.1',
-      PGPORT: String(pgPort),
-      PGUSER: DB_USER,
-      PGPASSWORD: password,
-      PGDATABASE: DB_NAME,
-    },
+  const replicaCount = spec.replicas ?? 1;
+  const ports: number[] = [];
+  for (let i = 0; i < replicaCount; i++) ports.push(await getPort({ host: '127.0.0.1', exclude: ports }));
+  const current: TargetProcess[] = [];
+  const killed = new Set<number>();
+  const launch = (id: number): TargetProcess => {
+    const target = TargetProcess.start({
+      id,
+      launch: spec.target,
+      port: ports[id]!,
+      logsDir,
+      name: `target-${id}`,
+      env: {
+        INSTANCE_ID: String(id),
+        DATABASE_URL: url,
+        PGHOST: '127.0.0.1',
+        PGPORT: String(pgPort),
+        PGUSER: DB_USER,
+        PGPASSWORD: password,
+        PGDATABASE: DB_NAME,
+        // Lets `pg-terminate-backends` find this replica's connections (libpq, node-postgres, psycopg honour it).
+        PGAPPNAME: `whatbreaks-target-${id}`,
+      },
+    });
+    current[id] = target;
+    killed.delete(id);
+    spec.log?.(`target ${id} started: pid ${target.pid}, port ${ports[id]}, log ${target.logFile}`);
+    return target;
+  };
+  // Stop whatever replica currently holds each id (restarts replace the process).
+  stack.push(async () => {
+    await Promise.all(current.map((t) => t.stop()));
   });
-  stack.push(() => target.stop());
-  spec.log?.(`target started: pid ${target.pid}, port ${targetPort}, log ${target.logFile}`);
+  for (let id = 0; id < replicaCount; id++) {
+    if (id > 0 && spec.startStaggerMs) await sleep(spec.startStaggerMs);
+    launch(id);
+  }
+
+  let targetUrl = current[0]!.url;
+  if (replicaCount > 1) {
+    const lb = await startLoadBalancer({
+      ...spec.loadBalancer,
+      upstreams: current.map((t) => ({ id: t.id, url: t.url })),
+    });
+    stack.push(() => lb.stop());
+    targetUrl = lb.url;
+    spec.log?.(
+      `load balancer (${spec.loadBalancer?.policy ?? 'round-robin'}) at ${lb.url.origin} over ${replicaCount} replicas`,
+    );
+  }
+
+  const replicaAt = (id: number): TargetProcess => {
+    const t = current[id];
+    if (!t) {
+      throw new WhatbreaksError(
+        'USAGE',
+        `no replica ${id}: the target has ${replicaCount} (0..${replicaCount - 1})`,
+      );
+    }
+    return t;
+  };
+  const restartReplica: StartedEnvironment['restartReplica'] = async (id, opts = {}) => {
+    const old = replicaAt(id);
+    if (!old.exit && opts.signal) old.kill(opts.signal);
+    await old.stop(opts.graceMs);
+    const fresh = launch(id);
+    await fresh.waitHealthy(spec.target.health);
+    return { pid: fresh.pid };
+  };
 
   let stopped: Promise<void> | undefined;
   const env: StartedEnvironment = {
     kind: 'local',
-    targetUrl: target.url,
+    targetUrl,
     database,
-    replicas: [target],
+    get replicas() {
+      return [...current];
+    },
+    killReplica(id, signal = 'SIGKILL') {
+      const t = replicaAt(id);
+      killed.add(id);
+      t.kill(signal);
+      return { pid: t.pid };
+    },
+    restartReplica,
+    async restoreReplicas() {
+      for (const t of [...current]) {
+        if (t.exit || killed.has(t.id)) await restartReplica(t.id);
+      }
+    },
+    wasKilled: (id) => killed.has(id),
     stop: () => {
       stopped ??= teardown();
       return stopped;
     },
     [Symbol.asyncDispose]: () => env.stop(),
   };
-  await target.waitHealthy(spec.target.health);
-  spec.log?.(`target healthy at ${target.url.origin}`);
+  await Promise.all(current.map((t) => t.waitHealthy(spec.target.health)));
+  spec.log?.(`target healthy at ${targetUrl.origin}`);
   return env;
 }

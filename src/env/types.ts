@@ -24,6 +24,19 @@ export interface EnvironmentSpec {
   prepareDatabase?: (db: Database) => Promise<void>;
   /** Called with progress lines worth showing (e.g. `postgres ready on 127.0.0.1:54012`). */
   log?: (line: string) => void;
+  /** Instances of the target; more than one puts a load balancer in front of them. Default 1. */
+  replicas?: number;
+  /** Pause between starting one replica and the next, ms (replicas that boot at different times). Default 0. */
+  startStaggerMs?: number;
+  /** How the load balancer picks a replica (only with `replicas` > 1). */
+  loadBalancer?: LoadBalancerPolicy;
+}
+
+/** `round-robin`, `random`, or `sticky` by a request header (falling back to the client address). */
+export interface LoadBalancerPolicy {
+  policy: 'round-robin' | 'random' | 'sticky';
+  /** Header whose value pins a client to a replica under `sticky`, e.g. `x-user-id`. */
+  stickyHeader?: string;
 }
 
 export interface StartedEnvironment extends AsyncDisposable {
@@ -31,7 +44,26 @@ export interface StartedEnvironment extends AsyncDisposable {
   /** Where the load goes. */
   readonly targetUrl: URL;
   readonly database: Database;
+  /** The replicas as they are now (a restarted replica is a new `Replica` with the same id). */
   readonly replicas: readonly Replica[];
+  /**
+   * Send `signal` to replica `id`'s process group now (a nemesis). It is then down on purpose:
+   * `wasKilled(id)` is true until it is restarted. Returns the pid it had.
+   */
+  killReplica(id: number, signal?: NodeJS.Signals): { pid: number | undefined };
+  /**
+   * Stop replica `id` (if running: `signal`, SIGKILL after `graceMs`) and start it again on the same
+   * port with the same environment; resolves once it is healthy.
+   * @throws WhatbreaksError `TARGET_FAILED` / `TARGET_UNHEALTHY` when it does not come back.
+   */
+  restartReplica(
+    id: number,
+    opts?: { signal?: NodeJS.Signals; graceMs?: number },
+  ): Promise<{ pid: number | undefined }>;
+  /** Restart every replica that is down (killed by a nemesis), so a trial starts with all of them up. */
+  restoreReplicas(): Promise<void>;
+  /** True when replica `id` is down because whatbreaks killed it on purpose (not a crash). */
+  wasKilled(id: number): boolean;
   /** Stop everything; idempotent. */
   stop(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import * as exactlyOnce from './exactly-once.js';
 import * as responses from './responses.js';
 import * as sql from './sql.js';
 import type { Invariant } from './types.js';
@@ -10,6 +11,7 @@ import type { Invariant } from './types.js';
 export const invariantTypes = {
   sql,
   responses,
+  'exactly-once': exactlyOnce,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => Invariant }>;
 
 export type InvariantConfig = {

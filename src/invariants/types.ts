@@ -1,4 +1,5 @@
 import type { LoadResult } from '../load/types.js';
+import type { FaultRecord } from '../timeline/timeline.js';
 
 /**
  * An invariant is a property that must hold after (or during) a trial. It is checked against the
@@ -43,6 +44,13 @@ export interface TrialObservation {
   trial: number;
   db: QueryableDatabase;
   load: LoadResult;
+  /** Faults the timeline applied during the trial (`TrialReport.faults`); absent or empty when none. */
+  faults?: readonly FaultRecord[];
+  /**
+   * When the load ran, wall-clock epoch ms (to compare with timestamps the target wrote, e.g. a ledger's
+   * ticks) and ms since trial start (the axis of request records and fault windows).
+   */
+  window?: { startEpochMs: number; endEpochMs: number; startMs: number; endMs: number };
 }
 
 /** Combine verdicts the Jepsen way: any false → false; else any unknown → unknown; else true. */

@@ -1,10 +1,14 @@
 import type { z } from 'zod';
 import * as burst from './burst.js';
+import * as duplicateDelivery from './duplicate-delivery.js';
 import type { LoadExecutor } from './executor.js';
+import * as idle from './idle.js';
 
 /** Built-in load executors by their scenario `load.type`. Adding one is one file and one line here. */
 export const loadTypes = {
   burst,
+  idle,
+  'duplicate-delivery': duplicateDelivery,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => LoadExecutor }>;
 
 export type LoadConfig = {
@@ -14,4 +18,10 @@ export type LoadConfig = {
 export function createExecutor(cfg: LoadConfig): LoadExecutor {
   const entry = loadTypes[cfg.type];
   return (entry.create as (c: LoadConfig) => LoadExecutor)(cfg);
+}
+
+/** How long the load runs, ms, when its executor knows in advance (exports `plannedDurationMs`). */
+export function plannedLoadDurationMs(cfg: LoadConfig): number | undefined {
+  const entry = loadTypes[cfg.type] as { plannedDurationMs?: (c: LoadConfig) => number };
+  return entry.plannedDurationMs?.(cfg);
 }

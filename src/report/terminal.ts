@@ -37,6 +37,23 @@ function witnessLine(w: Record<string, unknown>): string {
     .join('  ');
 }
 
+/** One fault window of a trial: `fault kill-replica (replica 1) 5.00 s → end of trial: SIGKILL pid 4121`. */
+function faultLine(f: NonNullable<TrialReport['faults']>[number], c: ReturnType<typeof paint>): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const when =
+    f.outcome === 'skipped'
+      ? `planned at ${s(f.startMs)}`
+      : `${s(f.startMs)} → ${f.endMs === undefined ? 'end of trial' : s(f.endMs)}`;
+  const label =
+    f.outcome === 'failed'
+      ? c.red('fault failed')
+      : f.outcome === 'skipped'
+        ? c.yellow('fault skipped')
+        : c.cyan('fault');
+  const what = [f.detail, f.error].filter(Boolean).join('; ');
+  return `  ${label} ${f.type}${f.target ? ` (${f.target})` : ''} ${when}${what ? `: ${what}` : ''}`;
+}
+
 /** One trial: verdict, load numbers, each invariant with up to 10 witnesses. */
 export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = {}): string {
   const c = paint(opts.color ?? false);
@@ -57,6 +74,7 @@ export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = 
   if (t.inconclusive) lines.push(`  ${c.yellow('inconclusive:')} ${t.inconclusive}`);
   if (t.error) lines.push(`  ${c.red('error:')} ${t.error}`);
   for (const w of t.load.warnings) lines.push(`  ${c.yellow('warning:')} ${w}`);
+  for (const f of t.faults ?? []) lines.push(faultLine(f, c));
   for (const inv of t.invariants) {
     lines.push(`  ${holdsLabel(inv.holds, c)} ${c.bold(inv.name)} (${inv.type}): ${inv.summary}`);
     if (inv.holds !== true) {

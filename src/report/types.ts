@@ -1,6 +1,7 @@
 import type { Holds, InvariantResult } from '../invariants/types.js';
 import type { LatencySummary } from '../load/latency.js';
 import type { RequestRecord } from '../load/types.js';
+import type { FaultRecord } from '../timeline/timeline.js';
 
 /**
  * `report.json`: everything a run measured, as plain data. Every report format (terminal, Markdown,
@@ -61,4 +62,10 @@ export interface TrialReport {
     records: RequestRecord[];
   };
   invariants: InvariantResult[];
+  /**
+   * The fault timeline of the trial: one entry per fault in the scenario's `faults:` (applied, failed or
+   * skipped), with its window in ms since trial start (`startMs`, `endMs`; no `endMs` = lasted to the
+   * end of the trial). Written by every run since faults exist; absent in older reports.
+   */
+  faults?: FaultRecord[];
 }

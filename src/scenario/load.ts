@@ -3,6 +3,8 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError, type ScenarioIssue, WhatbreaksError } from '../errors.js';
+import { plannedLoadDurationMs } from '../load/registry.js';
+import { validateFaults } from '../timeline/validate.js';
 import { closest, knownKeysAt, locate } from './locate.js';
 import { type ScenarioConfig, type ScenarioInput, scenarioSchema } from './schema.js';
 import type { Scenario } from './types.js';
@@ -102,6 +104,11 @@ export function parseScenario(text: string, file: string): Scenario {
     if (names.has(inv.name)) at(['invariants', i, 'name'], `invariant name '${inv.name}' is used twice`);
     names.add(inv.name);
   });
+  for (const issue of validateFaults(cfg.faults, {
+    replicas: cfg.target.replicas,
+    loadDurationMs: plannedLoadDurationMs(cfg.load),
+  }))
+    at(issue.path, issue.message);
   if (issues.length > 0) throw new ScenarioError(issues);
 
   return freeze(toScenario(cfg, file));
@@ -181,6 +188,7 @@ function toScenario(cfg: ScenarioConfig, file: string): Scenario {
     },
     load: cfg.load,
     invariants: cfg.invariants,
+    faults: cfg.faults,
     trials: cfg.trials,
   };
 }

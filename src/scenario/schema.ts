@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { invariantTypes } from '../invariants/registry.js';
 import { loadTypes } from '../load/registry.js';
+import { durationMs } from '../timeline/duration.js';
+import { faultTypes } from '../timeline/registry.js';
 
 /**
  * The scenario file format: one zod schema is the single source of truth for validation and for the
@@ -50,6 +52,21 @@ export const targetSchema = z.strictObject({
     .default({}),
   /** Variant used when `--variant` is not given; default the first one listed. */
   defaultVariant: z.string().optional(),
+  /**
+   * Instances to start (`INSTANCE_ID` 0..N-1, own port, own log `logs/target-<i>.log`). More than one
+   * puts the built-in load balancer in front of them; the load goes to it.
+   */
+  replicas: z.int().min(1).max(32).default(1),
+  /** Pause between starting one replica and the next: `2s`, `500ms` or ms. */
+  startStaggerMs: durationMs.default(0),
+  /** How the load balancer spreads requests over replicas (with `replicas` > 1). */
+  loadBalancer: z
+    .strictObject({
+      policy: z.enum(['round-robin', 'random', 'sticky']).default('round-robin'),
+      /** Header that pins a client to a replica under `sticky` (default: the client address). */
+      stickyHeader: z.string().optional(),
+    })
+    .prefault({}),
 });
 
 const sqlFiles = z
@@ -69,6 +86,7 @@ export const databaseSchema = z.strictObject({
 
 const loadConfigs = Object.values(loadTypes).map((t) => t.config);
 const invariantConfigs = Object.values(invariantTypes).map((t) => t.config);
+const faultConfigs = Object.values(faultTypes).map((t) => t.config);
 
 export const scenarioSchema = z.strictObject({
   /** Short name used in reports; default the file name. */
@@ -91,6 +109,18 @@ export const scenarioSchema = z.strictObject({
       ),
     )
     .min(1, 'a scenario needs at least one invariant'),
+  /**
+   * The fault timeline: `{ type, at, for?, ... }` applied while the load runs, `at` relative to the start
+   * of the load (`src/timeline/`).
+   */
+  faults: z
+    .array(
+      z.discriminatedUnion(
+        'type',
+        faultConfigs as [(typeof faultConfigs)[number], ...(typeof faultConfigs)[number][]],
+      ),
+    )
+    .default([]),
   /** Trials per run; each starts from a fresh database. */
   trials: z.int().min(1).max(100_000).default(1),
 });

@@ -1,5 +1,6 @@
 import type { InvariantConfig } from '../invariants/registry.js';
 import type { LoadConfig } from '../load/registry.js';
+import type { FaultConfig } from '../timeline/registry.js';
 import type { ScenarioConfig } from './schema.js';
 
 /**
@@ -21,5 +22,7 @@ export interface Scenario {
   readonly database: Readonly<ScenarioConfig['database']>;
   readonly load: Readonly<LoadConfig>;
   readonly invariants: readonly Readonly<InvariantConfig>[];
+  /** The fault timeline, `at` in ms since load start (validated: before the end of the load, no overlaps). */
+  readonly faults: readonly Readonly<FaultConfig>[];
   readonly trials: number;
 }

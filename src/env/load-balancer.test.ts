@@ -1,0 +1,146 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fnv1a, type LoadBalancer, REPLICA_HEADER, startLoadBalancer } from './load-balancer.js';
+
+/** A real HTTP replica that echoes what it received, tagged with its id. */
+async function replica(id: number): Promise<{ server: Server; url: URL }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (req.url === '/stream') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first,');
+      setTimeout(() => res.end('second'), 50);
+      return;
+    }
+    const text = JSON.stringify({
+      id,
+      method: req.method,
+      url: req.url,
+      body: Buffer.concat(chunks).toString(),
+      headers: req.headers,
+    });
+    res.writeHead(201, { 'content-type': 'application/json', 'x-custom': `r${id}` });
+    res.end(text);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) };
+}
+
+/** A port nothing listens on (a replica that is down). */
+async function deadUrl(): Promise<URL> {
+  const r = await replica(-1);
+  await new Promise<void>((res) => r.server.close(() => res()));
+  return r.url;
+}
+
+const open: { close: () => Promise<void> }[] = [];
+afterEach(async () => {
+  while (open.length) await open.pop()!.close();
+});
+
+async function replicas(n: number) {
+  const rs = await Promise.all(Array.from({ length: n }, (_, i) => replica(i)));
+  for (const r of rs) {
+    open.push({
+      close: () =>
+        new Promise<void>((res) => {
+          r.server.closeAllConnections();
+          r.server.close(() => res());
+        }),
+    });
+  }
+  return rs.map((r, id) => ({ id, url: r.url }));
+}
+
+async function lbOver(...args: Parameters<typeof startLoadBalancer>): Promise<LoadBalancer> {
+  const lb = await startLoadBalancer(...args);
+  open.push({ close: () => lb.stop() });
+  return lb;
+}
+
+async function get(lb: LoadBalancer, path = '/x', headers: Record<string, string> = {}) {
+  const res = await request(new URL(path, lb.url), { headers });
+  const text = await res.body.text();
+  return { status: res.statusCode, replica: res.headers[REPLICA_HEADER], headers: res.headers, text };
+}
+
+describe('load balancer', () => {
+  it('round-robins, forwards method, path, headers and body, and names the replica', async () => {
+    const lb = await lbOver({ upstreams: await replicas(3) });
+    const res = await request(new URL('/api/things?q=1', lb.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-user': 'alice' },
+      body: '{"a":1}',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers[REPLICA_HEADER]).toBe('0');
+    expect(res.headers['x-custom']).toBe('r0');
+    const echo = (await res.body.json()) as {
+      method: string;
+      url: string;
+      body: string;
+      headers: Record<string, string>;
+    };
+    expect(echo).toMatchObject({ method: 'POST', url: '/api/things?q=1', body: '{"a":1}' });
+    expect(echo.headers['x-user']).toBe('alice');
+    expect(echo.headers['x-forwarded-for']).toBe('127.0.0.1');
+    const seen = [];
+    for (let i = 0; i < 5; i++) seen.push((await get(lb)).replica);
+    expect(seen).toEqual(['1', '2', '0', '1', '2']);
+    expect(lb.stats().served).toEqual({ 0: 2, 1: 2, 2: 2 });
+  });
+
+  it('streams response bodies', async () => {
+    const lb = await lbOver({ upstreams: await replicas(1) });
+    const res = await request(new URL('/stream', lb.url));
+    const chunks: string[] = [];
+    for await (const c of res.body) chunks.push(String(c));
+    expect(chunks.join('')).toBe('first,second');
+    // The first part arrived before the replica wrote the second (50 ms later): it was not buffered.
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('skips a replica that is down and answers 502 when all are', async () => {
+    const up = await replicas(2);
+    const dead = { id: 7, url: await deadUrl() };
+    const lb = await lbOver({ upstreams: [up[0]!, dead, up[1]!] });
+    const seen = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await get(lb);
+      expect(r.status).toBe(201);
+      seen.push(r.replica);
+    }
+    expect(seen).not.toContain('7');
+    expect(lb.stats().retries).toBeGreaterThan(0);
+
+    const allDown = await lbOver({ upstreams: [dead, { id: 8, url: await deadUrl() }] });
+    const r = await get(allDown);
+    expect(r.status).toBe(502);
+    expect(r.replica).toBe('none');
+    expect(allDown.stats().failed).toBe(1);
+  });
+
+  it('sticky pins a header value to one replica', async () => {
+    const lb = await lbOver({ upstreams: await replicas(3), policy: 'sticky', stickyHeader: 'x-user' });
+    for (const user of ['alice', 'bob', 'carol', 'dave']) {
+      const want = String(fnv1a(user) % 3);
+      for (let i = 0; i < 3; i++) expect((await get(lb, '/x', { 'x-user': user })).replica).toBe(want);
+    }
+  });
+
+  it('random follows the injected source', async () => {
+    const values = [0.1, 0.9, 0.5, 0.0];
+    let k = 0;
+    const lb = await lbOver({
+      upstreams: await replicas(3),
+      policy: 'random',
+      random: () => values[k++ % 4]!,
+    });
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push((await get(lb)).replica);
+    expect(seen).toEqual(['0', '2', '1', '0']);
+  });
+});
