@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'TARGET_FAILED'
   | 'TARGET_UNHEALTHY'
   | 'REMOTE_NOT_ALLOWED'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'REPORT_INVALID';
 
 export class WhatbreaksError extends Error {
   override name = 'WhatbreaksError';

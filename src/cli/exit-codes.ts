@@ -1,15 +1,16 @@
 import type { ErrorCode } from '../errors.js';
 import type { Verdict } from '../report/types.js';
+import type { VerifyVerdict } from '../verify.js';
 
 /**
  * The exit codes of every command, in one table (README, "Exit codes"):
  *
  * | code | meaning |
  * |------|---------|
- * | 0    | every invariant held in every trial |
- * | 1    | an invariant was violated (the bug reproduced), or `verify` did not validate the fix |
- * | 2    | usage, scenario or environment error: nothing was judged |
- * | 3    | inconclusive: no violation, but some trial could not be judged (`unknown`) |
+ * | 0    | every invariant held in every trial; `verify`: fix validated (baseline failed ≥ 1 trial, candidate none) |
+ * | 1    | an invariant was violated (the bug reproduced); `verify`: fix not validated (the candidate violated) or not reproduced (the baseline never failed: the scenario cannot judge the fix) |
+ * | 2    | usage, scenario or environment error: nothing was judged (`verify`: either side could not run) |
+ * | 3    | inconclusive: no violation, but some trial could not be judged (`unknown`); `verify`: no candidate trial could be judged |
  * | 130  | interrupted by SIGINT (143: SIGTERM); the report keeps the finished trials |
  */
 export const EXIT = {
@@ -28,4 +29,15 @@ export function exitForVerdict(v: Verdict): number {
 /** Every deliberate error is a usage/scenario/environment problem: nothing was judged. */
 export function exitForError(_code: ErrorCode | 'INTERNAL'): number {
   return EXIT.ERROR;
+}
+
+/** `verify`'s verdicts, per the table above. */
+export function exitForVerify(v: VerifyVerdict): number {
+  return v === 'fix validated'
+    ? EXIT.PASS
+    : v === 'fix not validated' || v === 'not reproduced'
+      ? EXIT.FAIL
+      : v === 'inconclusive'
+        ? EXIT.UNKNOWN
+        : EXIT.ERROR;
 }

@@ -2,7 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { ScenarioError, WhatbreaksError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, exitForError } from './exit-codes.js';
+import { registerList } from './list.js';
+import { registerReport } from './report.js';
 import { registerRun } from './run.js';
+import { registerVerify } from './verify.js';
 
 /**
  * The whatbreaks command line. Each command lives in its own file and only parses, calls the library
@@ -16,6 +19,9 @@ const program = new Command()
   .exitOverride();
 
 registerRun(program);
+registerVerify(program);
+registerReport(program);
+registerList(program);
 
 try {
   await program.parseAsync(process.argv);

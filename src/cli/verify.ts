@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import pc from 'picocolors';
+import { installSignalHandlers } from '../env/teardown.js';
+import { renderTrial } from '../report/terminal.js';
+import { loadScenario } from '../scenario/load.js';
+import { type VerifyReport, type VerifySide, verify } from '../verify.js';
+import { EXIT, exitForVerify } from './exit-codes.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
+}
+
+function sideLine(s: VerifySide): string {
+  const where = s.kind === 'path' ? `${s.spec} (folder, variant ${s.variant})` : s.spec;
+  return (
+    `  ${s.role.padEnd(9)} ${where}: violated in ${s.failed}/${s.trials} trials` +
+    `${s.unknown ? `, ${s.unknown} unknown` : ''}  rate ${pct(s.failureRate.rate)} ` +
+    `(95% Wilson CI ${pct(s.failureRate.low)}–${pct(s.failureRate.high)})`
+  );
+}
+
+/** The closing lines of `verify`: verdict, both rates with intervals, the candidate's bound. */
+export function renderVerifySummary(v: VerifyReport, color: boolean): string {
+  const c = color ? pc : { green: String, red: String, yellow: String, bold: String, dim: String };
+  const paint =
+    v.verdict === 'fix validated' ? c.green : v.verdict === 'fix not validated' ? c.red : c.yellow;
+  const lines = [
+    '',
+    `${c.bold(v.scenario.name)}: ${paint(c.bold(v.verdict))}`,
+    sideLine(v.baseline),
+    sideLine(v.candidate),
+  ];
+  const b = v.candidate.failureBound;
+  if (v.candidate.failed === 0 && b.trials > 0) {
+    lines.push(
+      `  candidate failure rate ≤ ${pct(b.exact95)} (95%, exact 1−0.05^(1/${b.trials})); rule of three: ≤ ${pct(b.ruleOfThree)}`,
+    );
+  }
+  lines.push(v.explanation);
+  for (const s of [v.baseline, v.candidate]) {
+    if (s.error)
+      lines.push(
+        c.red(`${s.role} error [${s.error.code}]: ${s.error.message}`),
+        ...(s.error.hint ? [`hint: ${s.error.hint}`] : []),
+      );
+  }
+  lines.push(c.dim(`trial order: ${v.order.map((o) => `${o.side[0]}${o.trial}`).join(' ')}`));
+  lines.push(c.dim(`reports: ${v.baseline.runDir}, ${v.candidate.runDir}`));
+  return lines.join('\n');
+}
+
+/** `whatbreaks verify <scenario> --baseline <variant|dir> --candidate <variant|dir>`: parse, verify, print. */
+export function registerVerify(program: Command): void {
+  program
+    .command('verify')
+    .description(
+      'run baseline and candidate in alternating trials and judge whether the candidate fixes the failure',
+    )
+    .argument('<scenario>', 'scenario file (YAML)')
+    .requiredOption('--baseline <variant|dir>', 'variant name, or a folder (checkout) of the code that fails')
+    .requiredOption('--candidate <variant|dir>', 'variant name, or a folder (checkout) of the fix')
+    .option('--trials <n>', 'trials per side (default: the scenario trials)', positiveInt)
+    .option('--variant <name>', 'variant run by a folder side (default: the scenario default)')
+    .option('--out <dir>', 'output folder (default: reports/<scenario>-verify-<time>)')
+    .option('-q, --quiet', 'print only the verdict')
+    .action(
+      async (
+        file: string,
+        opts: {
+          baseline: string;
+          candidate: string;
+          trials?: number;
+          variant?: string;
+          out?: string;
+          quiet?: boolean;
+        },
+      ) => {
+        const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+        const scenario = loadScenario(file);
+        const controller = new AbortController();
+        let finished: Promise<unknown> = Promise.resolve();
+        installSignalHandlers({
+          onSignal: (signal) => {
+            process.stderr.write(
+              `\n${signal}: stopping after the current trial, tearing down, writing the reports…\n`,
+            );
+            controller.abort();
+            return finished.then(() => undefined);
+          },
+        });
+        const run = verify(scenario, {
+          baseline: opts.baseline,
+          candidate: opts.candidate,
+          trials: opts.trials,
+          pathVariant: opts.variant,
+          outDir: opts.out,
+          signal: controller.signal,
+          onEvent: ({ side, event: e }) => {
+            if (e.type === 'environment' && side === 'baseline')
+              process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
+            else if (e.type === 'trial-end' && !opts.quiet)
+              process.stdout.write(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}\n`);
+          },
+        });
+        finished = run.catch(() => undefined);
+        const { report, outDir } = await run;
+        process.stdout.write(
+          `${renderVerifySummary(report, color)}\n${pc.dim(`verdict: ${outDir}/verify.json`)}\n`,
+        );
+        process.exitCode = report.aborted ? EXIT.SIGINT : exitForVerify(report.verdict);
+      },
+    );
+}

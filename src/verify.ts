@@ -1,0 +1,462 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { WhatbreaksError } from './errors.js';
+import { type JunitSuite, renderJunitSuites, runSuite } from './report/junit.js';
+import { renderVerifyMarkdown } from './report/markdown-verify.js';
+import type { RunReport, Verdict } from './report/types.js';
+import { writeAtomic } from './report/write.js';
+import { type RunEvent, type RunOutcome, runScenario } from './run.js';
+import type { Scenario } from './scenario/types.js';
+import { resolveVariant } from './scenario/variant.js';
+import { type FailureBound, zeroFailureBound } from './stats/failure-bound.js';
+import { type ProportionInterval, wilsonInterval } from './stats/wilson.js';
+import { VERSION } from './version.js';
+
+/**
+ * `verify`: does a candidate fix the failure a baseline shows? Runs one scenario against both, trial
+ * by trial, alternating: baseline 1, candidate 1, baseline 2, candidate 2, …
+ *
+ * Design: both environments start at once (each `runScenario` run owns its own PostgreSQL and target
+ * processes), then the two runs take turns through `RunOptions.beforeTrial`: a run may start trial k
+ * only when it holds the turn, and hands it over when its trial ends. Only one trial runs at any
+ * moment, so the sides never compete for the two cores, while slow drifts of the machine (another
+ * job, thermal throttling, a filling disk) hit both sides alike instead of all of one side's trials.
+ * A side that ends early (environment error) leaves the turn to the other; an error on one side stops
+ * the other too (nothing can be judged).
+ *
+ * Verdict (checked in this order):
+ * - `error` — either side could not run (report.error): exit 2;
+ * - `fix not validated` — the candidate violated an invariant in ≥ 1 trial: exit 1;
+ * - `not reproduced` — the baseline never violated: the scenario cannot judge the fix: exit 1;
+ * - `inconclusive` — the candidate had no violation but no trial could be judged either: exit 3;
+ * - `fix validated` — the baseline violated in ≥ 1 trial, the candidate in none: exit 0.
+ * Unknown trials never count as passes: the candidate's failure-rate bound uses its passed trials only.
+ *
+ * Sides. A side is a variant name of the scenario (`buggy`) or a folder (anything with a `/`, or `.`
+ * / `..`): a checkout of the project that holds the scenario, e.g. a git worktree of a pull request
+ * (built, if the target needs building). For a folder side, every path the scenario resolved inside
+ * its project root — the target's `cwd`, variants' `cwd`, database schema and seed files — is re-rooted
+ * into that folder (`<root>/scenarios` → `<folder>/scenarios`); paths outside the root stay. The project
+ * root is the nearest folder above the scenario file holding `package.json` or `.git`, else the
+ * scenario's folder (then the target `cwd` is simply replaced by the folder). A folder side runs the
+ * variant `pathVariant` (default: the scenario's default variant), with that variant's env and command.
+ */
+
+export type VerifyVerdict =
+  | 'fix validated'
+  | 'fix not validated'
+  | 'not reproduced'
+  | 'inconclusive'
+  | 'error';
+export type VerifyRole = 'baseline' | 'candidate';
+
+export interface VerifySide {
+  role: VerifyRole;
+  /** As given: a variant name or a folder. */
+  spec: string;
+  kind: 'variant' | 'path';
+  variant: string;
+  /** Absolute folder the target ran from, for a folder side. */
+  path?: string;
+  runDir: string;
+  reportFile: string;
+  verdict: Verdict;
+  trials: number;
+  passed: number;
+  failed: number;
+  unknown: number;
+  /** Trials with a violation / trials run, with its 95 % Wilson interval. */
+  failureRate: ProportionInterval;
+  /** Invariant name → trials in which it was violated. */
+  violated: Record<string, number>;
+  aborted: boolean;
+  error?: { code: string; message: string; hint?: string };
+}
+
+/** `verify.json`. Versioned like report.json. */
+export interface VerifyReport {
+  schemaVersion: 1;
+  kind: 'verify';
+  tool: { name: 'whatbreaks'; version: string; node: string };
+  scenario: { name: string; file: string; description?: string };
+  /** ISO 8601. */
+  startedAt: string;
+  durationMs: number;
+  trialsRequested: number;
+  verdict: VerifyVerdict;
+  /** What the verdict means, in one or two sentences a person reads. */
+  explanation: string;
+  baseline: VerifySide;
+  /** `failureBound`: upper 95 % bounds on the candidate's failure rate from its passed trials. */
+  candidate: VerifySide & { failureBound: FailureBound };
+  /** The order trials ran in, as it happened. */
+  order: { side: VerifyRole; trial: number; verdict: Verdict }[];
+  aborted: boolean;
+}
+
+export type VerifyEvent = { side: VerifyRole; event: RunEvent };
+
+export interface VerifyOptions {
+  /** Variant name or folder of the code that shows the failure. */
+  baseline: string;
+  /** Variant name or folder of the code that should fix it. */
+  candidate: string;
+  /** Trials per side; default the scenario's `trials`. */
+  trials?: number;
+  /** Variant run by a folder side; default the scenario's default variant. */
+  pathVariant?: string;
+  /** Output folder; default `<reportsDir>/<scenario>-verify-<time>`. Sides write to `baseline/` and `candidate/` in it. */
+  outDir?: string;
+  reportsDir?: string;
+  signal?: AbortSignal;
+  onEvent?: (e: VerifyEvent) => void;
+}
+
+export interface VerifyOutcome {
+  report: VerifyReport;
+  outDir: string;
+  /** verify.json */
+  reportFile: string;
+  /** verify.md, junit.xml */
+  files: string[];
+}
+
+/** A side spec is a folder when it contains a path separator or is `.` / `..`; else a variant name. */
+export function isPathSpec(spec: string): boolean {
+  return spec.includes('/') || spec.includes(sep) || spec === '.' || spec === '..';
+}
+
+function projectRoot(scenarioDir: string): string {
+  let dir = scenarioDir;
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) || existsSync(join(dir, '.git'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return scenarioDir;
+    dir = up;
+  }
+}
+
+/**
+ * The scenario as it runs from `folder` (see the module docstring for the rule).
+ * @throws WhatbreaksError `USAGE` when the folder or the re-rooted target folder does not exist.
+ */
+export function rebaseScenario(scenario: Scenario, folder: string): Scenario {
+  const to = resolve(folder);
+  if (!existsSync(to) || !statSync(to).isDirectory()) {
+    throw new WhatbreaksError(
+      'USAGE',
+      `not a folder: ${folder}`,
+      'give a variant name of the scenario or a checkout folder (e.g. a git worktree)',
+    );
+  }
+  const root = projectRoot(scenario.dir);
+  const map = (p: string): string => {
+    const rel = relative(root, p);
+    return rel.startsWith('..') || isAbsolute(rel) ? p : join(to, rel);
+  };
+  const cwd = map(scenario.target.cwd);
+  if (!existsSync(cwd)) {
+    throw new WhatbreaksError(
+      'USAGE',
+      `${folder}: the target folder ${relative(root, scenario.target.cwd) || '.'} of the scenario is not there (looked for ${cwd})`,
+      `a folder side must be a checkout of the project at ${root} (same layout), e.g. \`git worktree add <dir> <branch>\``,
+    );
+  }
+  return {
+    ...scenario,
+    target: {
+      ...scenario.target,
+      cwd,
+      variants: Object.fromEntries(
+        Object.entries(scenario.target.variants).map(([k, v]) => [
+          k,
+          { ...v, cwd: v.cwd === undefined ? undefined : map(v.cwd) },
+        ]),
+      ),
+    },
+    database: {
+      ...scenario.database,
+      schema: scenario.database.schema.map((f) => (existsSync(map(f)) ? map(f) : f)),
+      seed: scenario.database.seed.map((f) => (existsSync(map(f)) ? map(f) : f)),
+    },
+  };
+}
+
+interface SidePlan {
+  role: VerifyRole;
+  spec: string;
+  kind: 'variant' | 'path';
+  variant: string;
+  path?: string;
+  scenario: Scenario;
+}
+
+function planSide(role: VerifyRole, spec: string, scenario: Scenario, pathVariant?: string): SidePlan {
+  if (isPathSpec(spec)) {
+    const s = rebaseScenario(scenario, spec);
+    const variant = resolveVariant(s, pathVariant).variant;
+    return { role, spec, kind: 'path', variant, path: resolve(spec), scenario: s };
+  }
+  const variant = resolveVariant(scenario, spec).variant; // throws VARIANT_UNKNOWN with the list
+  return { role, spec, kind: 'variant', variant, scenario };
+}
+
+/**
+ * Turn-taking between runs: `wait(i)` resolves when side `i` holds the turn; `pass(i)` hands it to the
+ * next side still running; `finish(i)` takes side `i` out of the rotation.
+ */
+class Turns {
+  private turn = 0;
+  private readonly done: boolean[];
+  private readonly waiting = new Map<number, () => void>();
+  constructor(private readonly sides: number) {
+    this.done = Array.from({ length: sides }, () => false);
+  }
+  wait(i: number): Promise<void> {
+    if (this.turn === i) return Promise.resolve();
+    return new Promise((r) => this.waiting.set(i, r));
+  }
+  pass(i: number): void {
+    if (this.turn !== i) return;
+    for (let k = 1; k <= this.sides; k++) {
+      const next = (i + k) % this.sides;
+      if (!this.done[next]) {
+        this.turn = next;
+        const wake = this.waiting.get(next);
+        this.waiting.delete(next);
+        wake?.();
+        return;
+      }
+    }
+  }
+  finish(i: number): void {
+    this.done[i] = true;
+    this.pass(i);
+  }
+}
+
+function sideSummary(plan: SidePlan, o: RunOutcome): VerifySide {
+  const r = o.report;
+  const violated: Record<string, number> = {};
+  for (const t of r.trials)
+    for (const inv of t.invariants)
+      if (inv.holds === false) violated[inv.name] = (violated[inv.name] ?? 0) + 1;
+  return {
+    role: plan.role,
+    spec: plan.spec,
+    kind: plan.kind,
+    variant: plan.variant,
+    ...(plan.path ? { path: plan.path } : {}),
+    runDir: o.runDir,
+    reportFile: o.reportFile,
+    verdict: r.verdict,
+    trials: r.summary.trials,
+    passed: r.summary.passed,
+    failed: r.summary.failed,
+    unknown: r.summary.unknown,
+    failureRate: wilsonInterval(r.summary.failed, r.summary.trials),
+    violated,
+    aborted: r.aborted,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+/** The verdict and its explanation from both sides' summaries (rules in the module docstring). */
+export function judge(b: VerifySide, c: VerifySide): { verdict: VerifyVerdict; explanation: string } {
+  const rate = (s: VerifySide) =>
+    `${s.failed}/${s.trials} trials (${pct(s.failureRate.rate)}, 95 % CI ${pct(s.failureRate.low)}–${pct(s.failureRate.high)})`;
+  if (b.error || c.error) {
+    const s = b.error ? b : c;
+    return {
+      verdict: 'error',
+      explanation: `The ${s.role} (${s.spec}) could not run: [${s.error?.code}] ${s.error?.message.split('\n')[0]}. Nothing was judged.`,
+    };
+  }
+  if (c.failed > 0) {
+    return {
+      verdict: 'fix not validated',
+      explanation: `The candidate (${c.spec}) still violates: ${Object.entries(c.violated)
+        .map(([n, k]) => `${n} in ${k}`)
+        .join(', ')} of ${c.trials} trials; failure rate ${rate(c)}.`,
+    };
+  }
+  if (b.failed === 0) {
+    return {
+      verdict: 'not reproduced',
+      explanation: `The baseline (${b.spec}) never violated an invariant in ${b.trials} trials${b.unknown ? ` (${b.unknown} could not be judged)` : ''}: this scenario did not reproduce the failure, so it cannot judge the fix. Run more trials or tighten the scenario.`,
+    };
+  }
+  if (c.passed === 0) {
+    return {
+      verdict: 'inconclusive',
+      explanation: `The candidate (${c.spec}) violated nothing, but none of its ${c.trials} trials could be judged.`,
+    };
+  }
+  const bound = zeroFailureBound(c.passed);
+  return {
+    verdict: 'fix validated',
+    explanation:
+      `The baseline (${b.spec}) failed in ${rate(b)}; the candidate (${c.spec}) in none of ${c.passed} judged trials` +
+      `${c.unknown ? ` (${c.unknown} unknown)` : ''}: its failure rate under this scenario is below ${pct(bound.exact95)} (95 %, exact; rule of three ${pct(bound.ruleOfThree)}).`,
+  };
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`;
+}
+
+/**
+ * Run the scenario against baseline and candidate, alternating trials, and judge the fix. Writes
+ * `verify.json`, `verify.md` and `junit.xml` into the output folder, and each side's full run
+ * (report.json, report.md, report.html, junit.xml, logs) into `baseline/` and `candidate/`.
+ *
+ * Environment errors do not throw: they give verdict `error`. Bad arguments (unknown variant, missing
+ * folder) throw `WhatbreaksError` before anything starts.
+ */
+export async function verify(scenario: Scenario, options: VerifyOptions): Promise<VerifyOutcome> {
+  const plans = [
+    planSide('baseline', options.baseline, scenario, options.pathVariant),
+    planSide('candidate', options.candidate, scenario, options.pathVariant),
+  ] as const;
+  const trials = options.trials ?? scenario.trials;
+  const startedAt = new Date();
+  const outDir = resolve(
+    options.outDir ??
+      join(
+        options.reportsDir ?? 'reports',
+        `${scenario.name}-verify-${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`,
+      ),
+  );
+  const t0 = performance.now();
+  const turns = new Turns(plans.length);
+  const order: VerifyReport['order'] = [];
+  // One controller per side: the user's abort stops both; an error on one side stops the other.
+  const controllers = plans.map(() => new AbortController());
+  const onAbort = () => {
+    for (const c of controllers) c.abort();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
+
+  const runSide = async (i: 0 | 1): Promise<RunOutcome> => {
+    const plan = plans[i];
+    try {
+      const outcome = await runScenario(plan.scenario, {
+        variant: plan.variant,
+        trials,
+        outDir: join(outDir, plan.role),
+        signal: controllers[i]!.signal,
+        beforeTrial: () => turns.wait(i),
+        onEvent: (event) => {
+          if (event.type === 'trial-end') {
+            order.push({ side: plan.role, trial: event.report.trial, verdict: event.report.verdict });
+          }
+          options.onEvent?.({ side: plan.role, event });
+          if (event.type === 'trial-end') turns.pass(i);
+        },
+      });
+      if (outcome.report.error) controllers[1 - i]!.abort();
+      return outcome;
+    } catch (err) {
+      controllers[1 - i]!.abort(); // a bug in whatbreaks: stop the other side, then surface it
+      throw err;
+    } finally {
+      turns.finish(i);
+    }
+  };
+  const outcomes = await Promise.all([runSide(0), runSide(1)]);
+  options.signal?.removeEventListener('abort', onAbort);
+
+  const [b, c] = [sideSummary(plans[0], outcomes[0]), sideSummary(plans[1], outcomes[1])];
+  // A side stopped because the other one failed is not "aborted by the user".
+  const userAborted = options.signal?.aborted ?? false;
+  const { verdict, explanation } = judge(b, c);
+  const report: VerifyReport = {
+    schemaVersion: 1,
+    kind: 'verify',
+    tool: { name: 'whatbreaks', version: VERSION, node: process.version },
+    scenario: { name: scenario.name, file: scenario.file, description: scenario.description },
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    trialsRequested: trials,
+    verdict: userAborted && verdict === 'fix validated' ? 'inconclusive' : verdict,
+    explanation: userAborted ? `Interrupted after ${order.length} trials. ${explanation}` : explanation,
+    baseline: b,
+    candidate: { ...c, failureBound: zeroFailureBound(c.passed) },
+    order,
+    aborted: userAborted,
+  };
+  const reportFile = join(outDir, 'verify.json');
+  writeAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  const md = join(outDir, 'verify.md');
+  writeAtomic(md, renderVerifyMarkdown(report, [outcomes[0].report, outcomes[1].report]));
+  const junit = join(outDir, 'junit.xml');
+  writeAtomic(
+    junit,
+    renderJunitSuites(verifySuites(report, outcomes[1].report), `whatbreaks verify ${scenario.name}`),
+  );
+  return { report, outDir, reportFile, files: [md, junit] };
+}
+
+/**
+ * JUnit for CI: a `verify` suite with the two claims (the baseline reproduces; the candidate holds)
+ * and the candidate's per-invariant, per-trial cases. The baseline's expected violations are not
+ * failures here; they are in `baseline/junit.xml`.
+ */
+export function verifySuites(v: VerifyReport, candidate: RunReport): JunitSuite[] {
+  const classname = `whatbreaks.${v.scenario.name}.verify`;
+  const time = v.durationMs / 1000;
+  const b = v.baseline;
+  const c = v.candidate;
+  const sideError = (s: VerifySide) =>
+    s.error
+      ? ({
+          kind: 'error',
+          message: `${s.error.code}: ${s.error.message.split('\n')[0]}`,
+          type: s.error.code,
+          text: s.error.message,
+        } as const)
+      : undefined;
+  const suite: JunitSuite = {
+    name: `verify ${v.scenario.name}: ${b.spec} → ${c.spec}`,
+    timestamp: v.startedAt.replace(/(\.\d+)?Z$/, ''),
+    time,
+    properties: { verdict: v.verdict, baseline: b.spec, candidate: c.spec, explanation: v.explanation },
+    cases: [
+      {
+        classname,
+        name: `baseline (${b.spec}) reproduces the failure`,
+        time: 0,
+        outcome:
+          sideError(b) ??
+          (b.failed > 0
+            ? { kind: 'pass' }
+            : {
+                kind: 'failure',
+                message: 'not reproduced: the scenario cannot judge the fix',
+                type: 'verify.not-reproduced',
+                text: v.explanation,
+              }),
+      },
+      {
+        classname,
+        name: `candidate (${c.spec}) holds every invariant`,
+        time: 0,
+        outcome:
+          sideError(c) ??
+          (c.failed > 0
+            ? {
+                kind: 'failure',
+                message: 'fix not validated',
+                type: 'verify.candidate-violates',
+                text: v.explanation,
+              }
+            : c.passed === 0
+              ? { kind: 'skipped', message: 'no candidate trial could be judged' }
+              : { kind: 'pass' }),
+      },
+    ],
+  };
+  return [suite, runSuite(candidate, `candidate (${c.spec}): ${v.scenario.name} [${c.variant}]`)];
+}
