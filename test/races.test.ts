@@ -93,7 +93,7 @@ describe('the CLI', () => {
     expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stdout).toMatch(/VIOLATED single-completion/);
     expect(bad.stdout).toMatch(/job 1 completed \d+ times/);
-    expect(JSON.parse(readFileSync(join(dir, 'b', 'report.json'), 'utf8')).summary.failed).toBe(2);
+    expect(JSON.parse(readFileSync(join(dir, 'b', 'report.json'), 'utf8')).summary.trials).toBe(2);
     const good = cli([
       'run',
       'scenarios/single-completion.yaml',

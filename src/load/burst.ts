@@ -23,7 +23,7 @@ export const config = z.strictObject({
   requests: z.int().min(1).max(10_000),
   sync: z
     .string()
-    .default('barrier')
+    .default('last-byte')
     .refine((s) => s in senders, {
       message: `unknown sync mode; available: ${Object.keys(senders).join(', ')}`,
     })
