@@ -69,6 +69,7 @@ export class H2Connection {
   private pendingBlock?: { streamId: number; parts: Buffer[]; endStream: boolean };
   private pingWaiters: Array<() => void> = [];
   private settingsSeen!: () => void;
+  private settingsReceived = false;
   /** Resolves once the server's first SETTINGS arrived. */
   readonly ready = new Promise<void>((r) => (this.settingsSeen = r));
   /** The server's settings (RFC 9113 §6.5.2). */
@@ -78,9 +79,17 @@ export class H2Connection {
   /** Connection-level bytes we may still send. */
   sendWindow = DEFAULT_INITIAL_WINDOW_BYTES;
   failure?: string;
+  failureMessage?: string;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
+      if (!this.settingsReceived && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') {
+        this.fail(
+          'H2_NOT_SUPPORTED',
+          'the target answered the HTTP/2 preface in HTTP/1.x: it does not speak h2c',
+        );
+        return;
+      }
       try {
         for (const frame of this.decoder.push(chunk)) this.onFrame(frame);
       } catch (err) {
@@ -128,14 +137,17 @@ export class H2Connection {
       await Promise.race([
         conn.ready,
         new Promise<never>((_, reject) =>
-          socket.once('close', () => reject(new ConnectionFailure(conn.failure ?? 'SOCKET_CLOSED'))),
+          socket.once('close', () =>
+            reject(new ConnectionFailure(conn.failure ?? 'SOCKET_CLOSED', conn.failureMessage)),
+          ),
         ),
       ]);
       return conn;
     } catch (err) {
       socket.destroy();
       const e = err as NodeJS.ErrnoException;
-      throw err instanceof ConnectionFailure ? err : new ConnectionFailure(e.code ?? 'ECONNECT', e.message);
+      if (err instanceof ConnectionFailure) throw err;
+      throw new ConnectionFailure(e.code ?? 'ECONNECT', e.message);
     } finally {
       clearTimeout(timer);
     }
@@ -194,7 +206,10 @@ export class H2Connection {
 
   /** Fail every open stream with `code` and destroy the socket. */
   fail(code: string, message: string = code): void {
-    if (!this.failure) this.failure = code;
+    if (!this.failure) {
+      this.failure = code;
+      this.failureMessage = message;
+    }
     for (const [id, s] of this.streams) {
       this.streams.delete(id);
       s.reject(new ConnectionFailure(this.failure, message));
@@ -215,6 +230,7 @@ export class H2Connection {
       case FrameType.SETTINGS:
         if (frame.flags & Flag.ACK) return;
         for (const [id, value] of decodeSettings(frame.payload)) this.applySetting(id, value);
+        this.settingsReceived = true;
         this.socket.write(SETTINGS_ACK);
         this.settingsSeen();
         return;

@@ -218,6 +218,22 @@ describe('single-packet sender', () => {
     }
   });
 
+  it('fails prepare with H2_NOT_SUPPORTED against an HTTP/1.1-only server', async () => {
+    const { createServer: createHttp1Server } = await import('node:http');
+    const h1 = createHttp1Server((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    const sender = singlePacket(options((h1.address() as { port: number }).port));
+    try {
+      await expect(sender.prepare([request(0, 'GET', '/')])).rejects.toMatchObject({
+        code: 'H2_NOT_SUPPORTED',
+      });
+    } finally {
+      await sender.close();
+      h1.closeAllConnections();
+      await new Promise<void>((r) => h1.close(() => r()));
+    }
+  });
+
   it('fails prepare on a refused connection; close() is safe at any point', async () => {
     const sender = singlePacket(options(1));
     await sender.close();
