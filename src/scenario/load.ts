@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError, type ScenarioIssue, WhatbreaksError } from '../errors.js';
 import { plannedLoadDurationMs } from '../load/registry.js';
@@ -55,7 +55,24 @@ export function parseScenario(text: string, file: string): Scenario {
     });
   }
   if (issues.length > 0) throw new ScenarioError(issues);
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Unresolved aliases (`*a` before `&a`) and alias bombs surface only when converting.
+    let at = { line: 1, col: 1 };
+    visit(doc, {
+      Alias(_key, node) {
+        if (!node.resolve(doc)) {
+          at = lc.linePos(node.range?.[0] ?? 0);
+          return visit.BREAK;
+        }
+      },
+    });
+    throw new ScenarioError([
+      { file, line: at.line, column: at.col, field: '', message: `YAML: ${(err as Error).message}` },
+    ]);
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ScenarioError([
       { file, line: 1, column: 1, field: '', message: 'a scenario is a YAML mapping (key: value)' },
@@ -89,6 +106,11 @@ export function parseScenario(text: string, file: string): Scenario {
       checkFile(['database', key, ...(listed ? [i] : [])], f, 'file');
     });
   }
+  const generated = cfg.database.generate?.schema ?? [];
+  const generatedListed = Array.isArray(rawAt(value, ['database', 'generate', 'schema']));
+  generated.forEach((f, i) => {
+    checkFile(['database', 'generate', 'schema', ...(generatedListed ? [i] : [])], f, 'file');
+  });
   for (const [name, v] of Object.entries(cfg.target.variants)) {
     if (v.cwd !== undefined) checkFile(['target', 'variants', name, 'cwd'], v.cwd, 'dir');
   }
@@ -185,6 +207,10 @@ function toScenario(cfg: ScenarioConfig, file: string): Scenario {
       ...cfg.database,
       schema: cfg.database.schema.map((f) => resolve(dir, f)),
       seed: cfg.database.seed.map((f) => resolve(dir, f)),
+      generate: cfg.database.generate && {
+        ...cfg.database.generate,
+        schema: cfg.database.generate.schema.map((f) => resolve(dir, f)),
+      },
     },
     load: cfg.load,
     invariants: cfg.invariants,
