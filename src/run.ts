@@ -9,6 +9,7 @@ import { combine, type Holds, type InvariantResult } from './invariants/types.js
 import { statusCounts, summarizeLatency } from './load/latency.js';
 import { createExecutor } from './load/registry.js';
 import type { LoadResult } from './load/types.js';
+import { type ReplicaMemory, RssSampler } from './observe/rss-sampler.js';
 import { writeReportFormats } from './report/formats.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -19,6 +20,8 @@ import {
 } from './report/types.js';
 import { writeReportJson } from './report/write.js';
 import { renderRequest } from './scenario/request-template.js';
+import { generateRows } from './scenario/seed.js';
+import { seedProgressBar } from './scenario/seed-progress.js';
 import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
 import { scheduleFaults } from './timeline/registry.js';
@@ -118,7 +121,24 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       target: launch,
       runDir,
       maxConnections,
-      prepareDatabase: (db) => db.reset(sql),
+      prepareDatabase: async (db) => {
+        // Large tables are generated once per run, before anything else connects (`scenario/seed.ts`).
+        const gen = scenario.database.generate;
+        if (gen) {
+          const bar = seedProgressBar();
+          const seeded = await generateRows(
+            db.url,
+            gen,
+            gen.schema.map((f) => readFileSync(f, 'utf8')),
+            bar.onProgress,
+          ).finally(bar.stop);
+          emit({
+            type: 'log',
+            line: `generated ${seeded.rows} rows in ${(seeded.durationMs / 1000).toFixed(1)} s (once per run, read-only)`,
+          });
+        }
+        await db.reset(sql);
+      },
       log: (line) => emit({ type: 'log', line }),
       replicas: scenario.target.replicas,
       startStaggerMs: scenario.target.startStaggerMs,
@@ -196,6 +216,14 @@ async function runTrial(
   const window = { startEpochMs: Date.now(), startMs: clock(), endEpochMs: 0, endMs: 0 };
   let load: LoadResult;
   let faults: FaultRecord[] = [];
+  // RSS of every replica while the load runs; the enforced limit kills through the env (a kill on purpose).
+  const limitMiB = scenario.target.memoryLimitMiB;
+  const sampler = RssSampler.start(env.replicas, {
+    clock,
+    limitMiB,
+    kill: (id) => env.killReplica(id, 'SIGKILL'),
+  });
+  let replicas: ReplicaMemory[] = [];
   try {
     load = await executor.run({
       baseUrl: env.targetUrl,
@@ -212,10 +240,11 @@ async function runTrial(
     window.endMs = clock();
     // Revert what is still applied even when the load threw.
     faults = await timeline.stop();
+    replicas = await sampler.stop();
   }
   const results: InvariantResult[] = [];
   for (const inv of invariants) {
-    results.push(await inv.check({ trial, db: env.database, load, faults, window }));
+    results.push(await inv.check({ trial, db: env.database, load, faults, window, replicas }));
   }
   let holds: Holds = combine(results.map((r) => r.holds));
   if (holds === true && load.inconclusive) holds = 'unknown';
@@ -232,12 +261,16 @@ async function runTrial(
       sendSpreadMs: load.sendSpreadMs,
       arrivalSpreadMs: load.arrivalSpreadMs,
       statusCounts: statusCounts(load.records),
-      latency: summarizeLatency(load.records),
+      latency: load.aggregate?.latency ?? summarizeLatency(load.records),
+      latencyCorrected: load.openModel?.latencyCorrected,
+      openModel: load.openModel,
+      aggregate: load.aggregate,
       warnings: load.warnings,
       records: load.records,
     },
     invariants: results,
     faults,
+    rss: replicas.map((r) => ({ ...r, oomKilled: r.exit?.signal === 'SIGKILL' })),
   };
 }
 

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import * as exactlyOnce from './exactly-once.js';
+import * as memory from './memory.js';
 import * as responses from './responses.js';
 import * as sql from './sql.js';
+import * as threshold from './threshold.js';
 import type { Invariant } from './types.js';
 
 /**
@@ -11,6 +13,8 @@ import type { Invariant } from './types.js';
 export const invariantTypes = {
   sql,
   responses,
+  memory,
+  threshold,
   'exactly-once': exactlyOnce,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => Invariant }>;
 

@@ -1,4 +1,5 @@
 import type { LoadResult } from '../load/types.js';
+import type { ReplicaMemory } from '../observe/rss-sampler.js';
 import type { FaultRecord } from '../timeline/timeline.js';
 
 /**
@@ -51,6 +52,8 @@ export interface TrialObservation {
    * ticks) and ms since trial start (the axis of request records and fault windows).
    */
   window?: { startEpochMs: number; endEpochMs: number; startMs: number; endMs: number };
+  /** RSS of each target replica during the trial (`observe/rss-sampler.ts`); absent when not sampled. */
+  replicas?: readonly ReplicaMemory[];
 }
 
 /** Combine verdicts the Jepsen way: any false → false; else any unknown → unknown; else true. */

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import * as burst from './burst.js';
+import * as closedModel from './closed-model.js';
+import * as constantArrivalRate from './constant-arrival-rate.js';
 import * as duplicateDelivery from './duplicate-delivery.js';
 import type { LoadExecutor } from './executor.js';
 import * as idle from './idle.js';
@@ -9,6 +11,8 @@ export const loadTypes = {
   burst,
   idle,
   'duplicate-delivery': duplicateDelivery,
+  'constant-arrival-rate': constantArrivalRate,
+  'closed-model': closedModel,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => LoadExecutor }>;
 
 export type LoadConfig = {

@@ -1,3 +1,6 @@
+import type { AggregateLoad } from './closed-model.js';
+import type { OpenModelStats } from './constant-arrival-rate-stats.js';
+
 /**
  * Shapes shared by every load executor (burst, open model, closed model, client populations).
  *
@@ -36,6 +39,10 @@ export interface RequestRecord {
   error?: string;
   /** First bytes of the response body (at most 512), for witnesses. */
   body?: string;
+  /** Size of the whole response body, bytes (executors that read the body through: open model). */
+  bodyBytes?: number;
+  /** Newline (LF) count of the whole response body (e.g. CSV rows + header), same executors. */
+  bodyLines?: number;
 }
 
 /** The outcome of one load phase of one trial. */
@@ -59,4 +66,8 @@ export interface LoadResult {
    * `maxSpreadMs`): the trial's verdict becomes `unknown`, never `pass`.
    */
   inconclusive?: string;
+  /** Open model (`constant-arrival-rate`): schedule adherence and corrected/uncorrected latency. */
+  openModel?: OpenModelStats;
+  /** Closed model (`closed-model`): totals over every request, when `records` keeps only a sample. */
+  aggregate?: AggregateLoad;
 }

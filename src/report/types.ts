@@ -1,6 +1,9 @@
 import type { Holds, InvariantResult } from '../invariants/types.js';
+import type { AggregateLoad } from '../load/closed-model.js';
+import type { OpenModelStats } from '../load/constant-arrival-rate-stats.js';
 import type { LatencySummary } from '../load/latency.js';
 import type { RequestRecord } from '../load/types.js';
+import type { ReplicaMemory } from '../observe/rss-sampler.js';
 import type { FaultRecord } from '../timeline/timeline.js';
 
 /**
@@ -57,10 +60,22 @@ export interface TrialReport {
     sendSpreadMs?: number;
     arrivalSpreadMs?: number;
     statusCounts: Record<string, number>;
+    /** From the actual send to the complete response (uncorrected for coordinated omission). */
     latency: LatencySummary;
+    /** Open model only: from the intended send time to the complete response (corrected), ms. */
+    latencyCorrected?: LatencySummary;
+    /** Open model only: schedule adherence (achieved rate, late/dropped sends, send lag). */
+    openModel?: OpenModelStats;
+    /** Closed model only: totals over every request (`records` then holds a sample). */
+    aggregate?: AggregateLoad;
     warnings: string[];
     records: RequestRecord[];
   };
+  /**
+   * RSS of each replica's process tree during the trial, sampled every 50 ms (Linux `/proc`); absent
+   * when not sampled.
+   */
+  rss?: TrialRss[];
   invariants: InvariantResult[];
   /**
    * The fault timeline of the trial: one entry per fault in the scenario's `faults:` (applied, failed or
@@ -68,4 +83,13 @@ export interface TrialReport {
    * end of the trial). Written by every run since faults exist; absent in older reports.
    */
   faults?: FaultRecord[];
+}
+
+/**
+ * One replica's memory in one trial: `peakMiB` (MiB), `peakAtMs` (ms since trial start), `timeline`
+ * (`[tMs, MiB][]`), `exit` if it exited, and `oomKilled`: killed by SIGKILL during the trial (the
+ * kernel's OOM killer, or `target.memoryLimitMiB` when `killedBy` is `limit`).
+ */
+export interface TrialRss extends ReplicaMemory {
+  oomKilled: boolean;
 }

@@ -3,6 +3,7 @@ import { invariantTypes } from '../invariants/registry.js';
 import { loadTypes } from '../load/registry.js';
 import { durationMs } from '../timeline/duration.js';
 import { faultTypes } from '../timeline/registry.js';
+import { generateSchema } from './seed.js';
 
 /**
  * The scenario file format: one zod schema is the single source of truth for validation and for the
@@ -67,6 +68,12 @@ export const targetSchema = z.strictObject({
       stickyHeader: z.string().optional(),
     })
     .prefault({}),
+  /**
+   * Enforced memory limit per replica, MiB (like `docker run -m`): a replica whose process tree's RSS
+   * exceeds it is SIGKILLed, as the OOM killer would. Enforced by the RSS sampler
+   * (`observe/rss-sampler.ts` explains why not a cgroup). Absent: no limit, only measurement.
+   */
+  memoryLimitMiB: z.number().positive().optional(),
 });
 
 const sqlFiles = z
@@ -82,6 +89,8 @@ export const databaseSchema = z.strictObject({
   setup: z.string().optional(),
   /** PostgreSQL `max_connections`; default sized for the load (2 × burst + 20, at least 100). */
   maxConnections: z.int().min(10).max(10_000).optional(),
+  /** Tables of millions of rows generated once per run, read-only during trials (`scenario/seed.ts`). */
+  generate: generateSchema.optional(),
 });
 
 const loadConfigs = Object.values(loadTypes).map((t) => t.config);

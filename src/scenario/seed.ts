@@ -89,6 +89,8 @@ export async function generateRows(
     await client.query(`SET search_path = ${GENERATED_SCHEMA}`);
     for (const text of schemaSql) await client.query(text);
     for (const t of cfg.tables) {
+      // No WAL for a table rebuilt every run from a formula: about a third faster to fill.
+      await client.query(`ALTER TABLE ${t.table} SET UNLOGGED`);
       onProgress({ table: t.table, doneRows: 0, totalRows: t.rows });
       for (let lo = 1; lo <= t.rows; lo += BATCH_ROWS) {
         const hi = Math.min(t.rows, lo + BATCH_ROWS - 1);
