@@ -24,7 +24,8 @@ import type { RunReport, TrialReport, Verdict } from './types.js';
  * - latency by percentile from an HDR histogram of the latencies (x = percentile on a log(1/(1−p))
  *   axis, as HdrHistogram's plotter draws it);
  * - responses per status;
- * - upstream arrivals per bucket (`trials[].herd.buckets`) and target RSS (`trials[].rss`) when present;
+ * - upstream arrivals per bucket (`trials[].herd.buckets`) and target RSS per replica (`trials[].rss`)
+ *   when present;
  * - each invariant's result and its witnesses as tables.
  */
 export function renderHtml(report: RunReport): string {
@@ -214,49 +215,37 @@ function herdChart(t: TrialReport, bands: Band[]): string {
   );
 }
 
-/** Target RSS over time: `rss` is an array of samples or `{ samples }`; bytes or MiB fields accepted. */
+/** Target RSS over time, one line per replica (`rss[].timeline`: `[tMs, MiB]`), with its peak. */
 function rssChart(t: TrialReport, bands: Band[]): string {
   const rss = (t as { rss?: unknown }).rss;
-  const samples = Array.isArray(rss)
-    ? rss
-    : Array.isArray((rss as { samples?: unknown })?.samples)
-      ? (rss as { samples: unknown[] }).samples
-      : [];
-  const bySeries = new Map<string, { x: number; y: number }[]>();
-  for (const s of samples) {
-    if (!s || typeof s !== 'object') continue;
-    const o = s as Record<string, unknown>;
-    const x = num(o, ['atMs', 'tMs', 'timeMs', 'sampledAtMs', 't']);
-    const bytes = num(o, ['rssBytes', 'bytes', 'rss']);
-    const mib = num(o, ['rssMiB', 'mib']) ?? (bytes !== undefined ? bytes / 1048576 : undefined);
-    if (x === undefined || mib === undefined) continue;
-    const key =
-      typeof o.replica === 'string' || typeof o.replica === 'number' ? `replica ${o.replica}` : 'target';
-    bySeries.set(key, [...(bySeries.get(key) ?? []), { x, y: mib }]);
-  }
-  if (bySeries.size === 0) return '';
+  if (!Array.isArray(rss)) return '';
   const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'];
-  const series = [...bySeries].map(([name, points], i) => ({
-    name,
-    color: colors[i % colors.length]!,
-    points,
-  }));
-  const ceiling = (rss as { ceilingMiB?: unknown })?.ceilingMiB;
-  if (typeof ceiling === 'number') {
-    const xs = series.flatMap((s) => s.points.map((p) => p.x));
-    series.push({
-      name: `ceiling ${ceiling} MiB`,
-      color: '#888',
-      points: [
-        { x: Math.min(...xs), y: ceiling },
-        { x: Math.max(...xs), y: ceiling },
-      ],
-    });
-  }
+  const series = rss.flatMap((r: unknown, i) => {
+    const o = r as { replica?: unknown; timeline?: unknown; peakMiB?: unknown; oomKilled?: unknown };
+    if (!Array.isArray(o?.timeline)) return [];
+    const points = o.timeline
+      .filter(
+        (p): p is [number, number] =>
+          Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+      )
+      .map(([x, y]) => ({ x, y }));
+    const peak = typeof o.peakMiB === 'number' ? `, peak ${o.peakMiB.toFixed(0)} MiB` : '';
+    const killed = o.oomKilled === true ? ', killed' : '';
+    return [
+      {
+        name: `replica ${String(o.replica ?? i + 1)}${peak}${killed}`,
+        color: colors[i % colors.length]!,
+        points,
+      },
+    ];
+  });
+  if (series.every((s) => s.points.length === 0)) return '';
   return lineChart(
     { title: 'Target resident memory (RSS)', xLabel: 'ms since trial start', yLabel: 'MiB' },
     series,
-    { bands },
+    {
+      bands,
+    },
   );
 }
 

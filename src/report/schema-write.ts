@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reportJsonSchema } from './schema.js';
 
@@ -7,9 +8,19 @@ import { reportJsonSchema } from './schema.js';
  * `npm run build && node dist/src/report/schema-write.js`. `schema.test.ts` fails while the file is
  * out of date.
  */
-export const REPORT_SCHEMA_FILE = fileURLToPath(
-  new URL('../../../src/report/report.schema.json', import.meta.url),
+export const REPORT_SCHEMA_FILE = join(
+  projectRoot(import.meta.dirname),
+  'src',
+  'report',
+  'report.schema.json',
 );
+
+/** The folder holding package.json above `dir` (works from src/ under vitest and from dist/). */
+function projectRoot(dir: string): string {
+  let d = dir;
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
 
 export function reportSchemaText(): string {
   return `${JSON.stringify(reportJsonSchema(), null, 2)}\n`;

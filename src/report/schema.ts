@@ -61,11 +61,18 @@ export const herdSchema = z.object({
   buckets: z.array(z.unknown()).optional(),
 });
 
-/** Resident set size samples of the target. Renderers accept `samples` or an array of samples. */
-export const rssSchema = z.union([
-  z.array(z.unknown()),
-  z.object({ samples: z.array(z.unknown()).optional() }),
-]);
+/** One replica's memory in one trial (`observe/rss-sampler.ts`): MiB, ms since trial start. */
+export const replicaRssSchema = z.object({
+  replica: z.number(),
+  pid: z.number().optional(),
+  peakMiB: z.number().describe('MiB'),
+  peakAtMs: ms,
+  timeline: z.array(z.tuple([ms, z.number().describe('MiB')])).describe('[tMs, MiB] per sample'),
+  exit: z.object({ code: z.number().nullable(), signal: z.string().nullable(), atMs: ms }).optional(),
+  killedBy: z.enum(['limit', 'signal']).optional(),
+  oomKilled: z.boolean().optional(),
+});
+export const rssSchema = z.array(replicaRssSchema);
 
 export const trialReportSchema = z.object({
   trial: z.int().min(1),
