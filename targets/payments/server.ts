@@ -12,10 +12,9 @@
  * finds the key taken and answers with the stored response. A request without a key is not protected.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { createPool, type Reply, serve, variant } from '../lib/http.js';
+import { createPool, type Reply, type Request, serve, variant } from '../lib/http.js';
 
 /** The card network's latency, ms. */
 const CHARGE_MS = Number(process.env.CHARGE_MS ?? 50);
@@ -89,7 +88,7 @@ async function payFixed(pool: pg.Pool, r: PaymentRequest, key: string | undefine
   }
 }
 
-function keyOf(req: IncomingMessage): string | undefined {
+function keyOf(req: Request): string | undefined {
   const k = req.headers['idempotency-key'];
   return (Array.isArray(k) ? k[0] : k) || undefined;
 }
