@@ -4,14 +4,25 @@
  * reads like the service it imitates.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createH2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import pg from 'pg';
 
 export interface Route {
   method: string;
   /** Path pattern; `:name` segments become params. */
   path: string;
-  handler: (params: Record<string, string>, body: unknown, req: IncomingMessage) => Promise<Reply>;
+  handler: (params: Record<string, string>, body: unknown, req: Request) => Promise<Reply>;
 }
+
+/** HTTP/1.1 or HTTP/2 (Node's compatibility API): handlers see the same shape. */
+export type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
 
 export interface Reply {
   status: number;
@@ -47,14 +58,14 @@ function match(pattern: string, path: string): Record<string, string> | undefine
   return params;
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: Request): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   if (chunks.length === 0) return undefined;
   return JSON.parse(Buffer.concat(chunks).toString('utf8'));
 }
 
-function send(res: ServerResponse, reply: Reply): void {
+function send(res: Response, reply: Reply): void {
   const text = JSON.stringify(reply.body);
   res.writeHead(reply.status, {
     'content-type': 'application/json',
@@ -63,9 +74,34 @@ function send(res: ServerResponse, reply: Reply): void {
   res.end(text);
 }
 
-/** Start the server; resolves once it listens. Stops on SIGTERM/SIGINT after closing the pool. */
+/** A duplex over `socket` whose readable side starts with `first` (bytes already taken off the socket). */
+function replaying(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => socket.resume(),
+    write: (chunk, encoding, cb) => socket.write(chunk, encoding, cb),
+    final: (cb) => socket.end(cb),
+    destroy: (err, cb) => {
+      socket.destroy(err ?? undefined);
+      cb(err);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (chunk) => {
+    if (!stream.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  return stream;
+}
+
+/**
+ * Start the server; resolves once it listens. One port speaks HTTP/1.1 and cleartext HTTP/2 (h2c with
+ * prior knowledge, which the `single-packet` burst mode needs): the first bytes of a connection decide,
+ * since only the HTTP/2 preface starts with `PRI` (RFC 9113 §3.4). Stops on SIGTERM/SIGINT after closing
+ * the pool.
+ */
 export async function serve(name: string, routes: Route[], pool: pg.Pool): Promise<void> {
-  const server = createServer(async (req, res) => {
+  const handle = async (req: Request, res: Response) => {
     const url = new URL(req.url ?? '/', 'http://target');
     try {
       if (req.method === 'GET' && url.pathname === '/health') {
@@ -85,15 +121,33 @@ export async function serve(name: string, routes: Route[], pool: pg.Pool): Promi
       console.error(`500 ${req.method} ${url.pathname}: ${e.code ?? ''} ${e.message ?? String(err)}`);
       if (!res.headersSent) send(res, { status: 500, body: { error: e.message ?? 'internal error' } });
     }
+  };
+  const server = createServer(handle);
+  const h2 = createH2Server(handle);
+  const front = createNetServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first.subarray(0, 3).toString() === 'PRI') {
+        // node:http2 reads the socket's handle directly and would miss the bytes already read: hand it
+        // a stream that replays them, then the rest of the socket.
+        h2.emit('connection', replaying(socket, first));
+      } else {
+        socket.unshift(first);
+        server.emit('connection', socket);
+      }
+      socket.resume();
+    });
   });
   server.keepAliveTimeout = 65_000;
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve) => front.listen(port, host, resolve));
   console.log(`${name} (${variant()}) listening on ${host}:${port}`);
   const stop = () => {
-    server.close();
+    front.close();
     server.closeAllConnections();
+    h2.close();
     void pool.end().finally(() => process.exit(0));
   };
   process.once('SIGTERM', stop);
