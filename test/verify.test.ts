@@ -16,6 +16,7 @@ import { cli, ROOT } from './helpers.js';
  */
 const TRIALS = 3;
 const XSD = join(ROOT, 'test', 'fixtures', 'junit.xsd');
+process.env.WHATBREAKS_ENV = 'local'; // embedded PostgreSQL + child processes, also if docker answers
 const hasXmllint = spawnSync('xmllint', ['--version']).status === 0;
 if (!hasXmllint)
   console.warn(
