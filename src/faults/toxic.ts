@@ -1,5 +1,13 @@
 import type { Random } from './random.js';
-import { type Channel, type Chunk, type ChunkSink, END, INTERRUPTED, type ReadResult } from './stream.js';
+import {
+  type Channel,
+  type Chunk,
+  type ChunkSink,
+  END,
+  INTERRUPTED,
+  Interrupt,
+  type ReadResult,
+} from './stream.js';
 
 /**
  * A toxic changes how data flows through one direction of a proxied connection: it delays it, slows it,
@@ -73,7 +81,7 @@ export class ToxicStub<S = unknown> {
   output: ChunkSink;
   /** Per-connection state of a stateful toxic (`Toxic.newState`). */
   state: S;
-  #controller = new AbortController();
+  #interrupt = new Interrupt();
   #running: Promise<void> | undefined;
   #closed = false;
 
@@ -87,9 +95,9 @@ export class ToxicStub<S = unknown> {
     this.state = state;
   }
 
-  /** Aborted when the toxic is interrupted. */
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  /** The running toxic has been interrupted. */
+  get isInterrupted(): boolean {
+    return this.#interrupt.fired;
   }
 
   /** The toxic closed or reset the connection. */
@@ -99,7 +107,7 @@ export class ToxicStub<S = unknown> {
 
   /** Next chunk, `END`, or `INTERRUPTED`. */
   read(): Promise<ReadResult> | ReadResult {
-    return this.input.read(this.#controller.signal);
+    return this.input.read(this.#interrupt);
   }
 
   write(chunk: Chunk): void {
@@ -141,40 +149,39 @@ export class ToxicStub<S = unknown> {
 
   /** Sleep until the clock reads `targetMs`; true when reached, false when interrupted first. */
   sleepUntil(targetMs: number): Promise<boolean> {
-    const signal = this.#controller.signal;
-    if (signal.aborted) return Promise.resolve(false);
+    const interrupt = this.#interrupt;
+    if (interrupt.fired) return Promise.resolve(false);
     if (this.host.clock() >= targetMs) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       let timer: NodeJS.Timeout;
-      const onAbort = () => {
+      const off = interrupt.on(() => {
         clearTimeout(timer);
         resolve(false);
-      };
+      });
       const arm = () => {
         const left = targetMs - this.host.clock();
         if (left <= 0) {
-          signal.removeEventListener('abort', onAbort);
+          off();
           resolve(true);
           return;
         }
         // setTimeout has 1 ms granularity and may fire a little early: re-arm until the clock agrees.
         timer = setTimeout(arm, Math.max(1, Math.ceil(left)));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
       arm();
     });
   }
 
   /** Resolves when the toxic is interrupted (for toxics that hold everything, like `down: blackhole`). */
   interrupted(): Promise<void> {
-    const signal = this.#controller.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    const interrupt = this.#interrupt;
+    if (interrupt.fired) return Promise.resolve();
+    return new Promise((resolve) => interrupt.on(resolve));
   }
 
   /** Start `toxic.pipe` on this stub (the link calls this). */
   run(toxic: Toxic<S>): void {
-    this.#controller = new AbortController();
+    this.#interrupt = new Interrupt();
     const running = toxic.pipe(this).catch((error: unknown) => this.host.fail(error));
     this.#running = running;
     void running.finally(() => {
@@ -185,7 +192,7 @@ export class ToxicStub<S = unknown> {
   /** Interrupt the running toxic and wait until it returned. False when it had already finished. */
   async interrupt(): Promise<boolean> {
     const running = this.#running;
-    this.#controller.abort();
+    this.#interrupt.fire();
     if (!running) return false;
     await running;
     return true;
@@ -193,7 +200,7 @@ export class ToxicStub<S = unknown> {
 
   /** Abort without waiting (connection teardown). */
   abort(): void {
-    this.#controller.abort();
+    this.#interrupt.fire();
   }
 }
 
