@@ -131,8 +131,10 @@ export interface StartedHttpFaultProxy extends AsyncDisposable {
   setFault(fault: HttpFaultInput): HttpFault;
   /** No fault from now on; requests already delayed or being cut continue as they were. */
   clearFault(): void;
-  /** Copies of every request record so far, in arrival order. */
-  records(): HttpRequestRecord[];
+  /** Copies of the request records so far, in arrival order, from index `from` (default 0; `seq` = index + 1). */
+  records(from?: number): HttpRequestRecord[];
+  /** Number of requests recorded so far. */
+  readonly recordCount: number;
   stop(): Promise<void>;
 }
 
@@ -264,8 +266,12 @@ class HttpFaultProxy implements StartedHttpFaultProxy {
     this.#fault = undefined;
   }
 
-  records(): HttpRequestRecord[] {
-    return this.#records.map((r) => ({ ...r, headers: { ...r.headers } }));
+  records(from = 0): HttpRequestRecord[] {
+    return this.#records.slice(from).map((r) => ({ ...r, headers: { ...r.headers } }));
+  }
+
+  get recordCount(): number {
+    return this.#records.length;
   }
 
   async stop(): Promise<void> {

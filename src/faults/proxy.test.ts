@@ -150,6 +150,23 @@ describe('startProxy', () => {
     expect(r.data.equals(payload)).toBe(true);
   });
 
+  it('pushes back on a sender it cannot forward to, instead of buffering without bound', async () => {
+    const proxy = await echoProxy();
+    await proxy.addToxic({ type: 'down', attributes: { mode: 'blackhole' } });
+    const s = await connect(proxy.address.port);
+    const got = receiveAll(s);
+    const payload = randomBytes(48 * 1024 * 1024);
+    s.write(payload);
+    await sleep(500);
+    // Kernel buffers on loopback hold a few MiB and the link 1 MiB: the rest must still wait in the client.
+    expect(s.writableLength).toBeGreaterThan(16 * 1024 * 1024);
+    await proxy.removeToxic('down_both');
+    s.end();
+    const r = await got;
+    expect(r.data.length).toBe(payload.length);
+    expect(r.data.equals(payload)).toBe(true);
+  });
+
   it('lists toxics with defaults, and rejects duplicates, unknown names and bad configs', async () => {
     const proxy = await echoProxy();
     await proxy.addToxic({ type: 'latency', attributes: { latency: 10 } });
