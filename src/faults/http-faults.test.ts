@@ -101,6 +101,8 @@ describe('http fault proxy', () => {
       null,
       null,
     ]);
+    expect(proxy.recordCount).toBe(6);
+    expect(proxy.records(4).map((r) => r.seq)).toEqual([5, 6]);
   });
 
   it('status with a probability hits about that fraction, replayably', async () => {
