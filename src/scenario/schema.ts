@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dockerTargetSchema } from '../env/docker-target.js';
 import { invariantTypes } from '../invariants/registry.js';
 import { loadTypes } from '../load/registry.js';
 import { durationMs } from '../timeline/duration.js';
@@ -74,6 +75,11 @@ export const targetSchema = z.strictObject({
    * (`observe/rss-sampler.ts` explains why not a cgroup). Absent: no limit, only measurement.
    */
   memoryLimitMiB: z.number().positive().optional(),
+  /**
+   * How to run the target as a container (`--env docker`, or `auto` when a container runtime answers):
+   * `{ dockerfile, context?, buildArgs?, port? }` or `{ image, port? }` (`src/env/docker-target.ts`).
+   */
+  docker: dockerTargetSchema.optional(),
 });
 
 const sqlFiles = z

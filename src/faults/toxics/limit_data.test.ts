@@ -15,15 +15,16 @@ describe('limit_data', () => {
 
   it('passes exactly N bytes upstream, then closes (the server sees the end)', async () => {
     let serverGot = 0;
-    let serverSawEnd = false;
+    let sawEnd!: () => void;
+    const serverSawEnd = new Promise<void>((r) => {
+      sawEnd = r;
+    });
     const server = cleanups.add(
       await tcpServer((s) => {
         s.on('data', (b: Buffer) => {
           serverGot += b.length;
         });
-        s.on('end', () => {
-          serverSawEnd = true;
-        });
+        s.on('end', () => sawEnd());
       }),
     );
     const { proxy } = await proxyTo(cleanups, server);
@@ -32,8 +33,7 @@ describe('limit_data', () => {
     const got = receiveAll(s);
     s.write(Buffer.alloc(5000, 2));
     await got;
-    await new Promise((r) => setTimeout(r, 50));
+    await serverSawEnd;
     expect(serverGot).toBe(1000);
-    expect(serverSawEnd).toBe(true);
   });
 });
