@@ -10,7 +10,12 @@ import { startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
-import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
+import {
+  type EnvironmentProvider,
+  type EnvironmentSpec,
+  type StartedEnvironment,
+  targetApplicationName,
+} from './types.js';
 
 const DB_NAME = 'app';
 const DB_USER = 'whatbreaks';
@@ -148,7 +153,7 @@ async function startLocal(
         PGPASSWORD: password,
         PGDATABASE: DB_NAME,
         // Lets `pg-terminate-backends` find this replica's connections (libpq, node-postgres, psycopg honour it).
-        PGAPPNAME: `whatbreaks-target-${id}`,
+        PGAPPNAME: targetApplicationName(id),
       },
     });
     current[id] = target;

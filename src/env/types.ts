@@ -88,3 +88,14 @@ export interface Replica {
   /** Set once the process exited: exit code or signal. */
   readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
+
+/**
+ * `application_name` of replica `id`'s database connections: environments start each replica with
+ * `PGAPPNAME` set to it (libpq, node-postgres, psycopg and pgx honour it), so the
+ * `pg-terminate-backends` nemesis can tell the target's connections from whatbreaks' own.
+ */
+export function targetApplicationName(id: number): string {
+  return `${TARGET_APPLICATION_PREFIX}${id}`;
+}
+
+export const TARGET_APPLICATION_PREFIX = 'whatbreaks-target-';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TARGET_APPLICATION_PREFIX, targetApplicationName } from '../../env/types.js';
 import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
 
 /**
@@ -22,18 +23,13 @@ export const config = faultConfig('pg-terminate-backends', {
 });
 export type PgTerminateBackendsConfig = z.output<typeof config>;
 
-/** `application_name` of replica `i`'s connections (set through `PGAPPNAME`). */
-export function applicationName(replica: number): string {
-  return `whatbreaks-target-${replica}`;
-}
-
 export function create(cfg: PgTerminateBackendsConfig): Fault {
   return {
     type: 'pg-terminate-backends',
     target: cfg.replica === undefined ? 'postgres (all replicas)' : `postgres (replica ${cfg.replica})`,
     async apply(ctx) {
       const pattern =
-        cfg.replica === undefined ? `${applicationName(0).slice(0, -1)}%` : applicationName(cfg.replica);
+        cfg.replica === undefined ? `${TARGET_APPLICATION_PREFIX}%` : targetApplicationName(cfg.replica);
       const rows = await ctx.env.database.query<{ pid: number; terminated: boolean }>(
         `SELECT pid, pg_terminate_backend(pid) AS terminated FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE $1`,
