@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
+import { ENVIRONMENT_CHOICES, type EnvironmentChoice } from '../env/select.js';
 import { installSignalHandlers } from '../env/teardown.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import { runScenario } from '../run.js';
@@ -13,6 +14,12 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function buildArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq < 1) throw new InvalidArgumentError('expected NAME=VALUE');
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
 /** `whatbreaks run <scenario>`: parse, run, print. No logic here beyond wiring. */
 export function registerRun(program: Command): void {
   program
@@ -23,8 +30,34 @@ export function registerRun(program: Command): void {
     .option('--trials <n>', 'number of trials (default: the scenario trials)', positiveInt)
     .option('--out <dir>', 'folder for this run (default: reports/<scenario>-<variant>-<time>)')
     .option('-q, --quiet', 'print only the summary')
+    .addOption(
+      new Option(
+        '--env <kind>',
+        'where to run: local (embedded PostgreSQL, child processes), docker (containers), auto (docker when a container runtime answers and the scenario has target.docker)',
+      )
+        .choices(ENVIRONMENT_CHOICES)
+        .default('auto')
+        .env('WHATBREAKS_ENV'),
+    )
+    .addOption(
+      new Option('--postgres-image <image>', 'PostgreSQL image for --env docker (default: postgres:16)').env(
+        'WHATBREAKS_POSTGRES_IMAGE',
+      ),
+    )
+    .option('--build-arg <name=value>', "build argument for the target's Dockerfile (repeatable)", buildArg)
     .action(
-      async (file: string, opts: { variant?: string; trials?: number; out?: string; quiet?: boolean }) => {
+      async (
+        file: string,
+        opts: {
+          variant?: string;
+          trials?: number;
+          out?: string;
+          quiet?: boolean;
+          env: EnvironmentChoice;
+          postgresImage?: string;
+          buildArg?: Record<string, string>;
+        },
+      ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
         const controller = new AbortController();
@@ -43,6 +76,8 @@ export function registerRun(program: Command): void {
           trials: opts.trials,
           outDir: opts.out,
           signal: controller.signal,
+          env: opts.env,
+          docker: { postgresImage: opts.postgresImage, buildArgs: opts.buildArg },
           onEvent: (e) => {
             if (e.type === 'environment')
               process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
