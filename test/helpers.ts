@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -54,4 +54,23 @@ export function added(before: ReturnType<typeof leftovers>, after: ReturnType<ty
     targets: after.targets.filter((p) => !before.targets.includes(p)),
     dirs: after.dirs.filter((d) => !before.dirs.includes(d)),
   };
+}
+
+/**
+ * Processes whose environment contains `mark` (e.g. `WHATBREAKS_TEST_MARK=<uuid>`): everything a run
+ * started inherits its environment, so this finds a run's PostgreSQL, targets and dependencies without
+ * confusing them with other runs on the machine.
+ */
+export function processesWithMark(mark: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark)) {
+        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ').trim()}`);
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { pendingCleanups } from '../src/env/teardown.js';
 import { validateReport } from '../src/report/schema.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { type VerifyReport, verify } from '../src/verify.js';
-import { cli, ROOT } from './helpers.js';
+import { cli, processesWithMark, ROOT } from './helpers.js';
 
 /**
  * `verify` end to end: real PostgreSQL, real targets, the real CLI. Trials are kept small (3); the
@@ -30,19 +30,7 @@ if (!hasXmllint)
 const MARK = `WHATBREAKS_TEST_MARK=${randomUUID()}`;
 process.env.WHATBREAKS_TEST_MARK = MARK.split('=')[1];
 
-function ours(): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)) {
-    try {
-      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(MARK)) {
-        found.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ')}`);
-      }
-    } catch {
-      // exited meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
+const ours = () => processesWithMark(MARK);
 
 function out(): string {
   return mkdtempSync(join(tmpdir(), 'whatbreaks-test-verify-'));

@@ -16,6 +16,7 @@ import {
   type StartedEnvironment,
   targetApplicationName,
 } from './types.js';
+import { killProcessesUsing, unwatchDataDir, watchDataDir } from './watchdog.js';
 
 const DB_NAME = 'app';
 const DB_USER = 'whatbreaks';
@@ -49,7 +50,9 @@ async function startLocal(
 ): Promise<StartedEnvironment> {
   const logsDir = join(spec.runDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
-  const dataDir = mkdtempSync(join(tmpdir(), 'whatbreaks-pg-'));
+  // The pid in the name tells whose folder it is (and lets a test find its own run's).
+  const dataDir = mkdtempSync(join(tmpdir(), `whatbreaks-pg-${process.pid}-`));
+  watchDataDir(dataDir);
   const pgPort = await getPort({ host: '127.0.0.1' });
   const password = randomBytes(16).toString('hex');
   const pgLogFile = join(logsDir, 'postgres.log');
@@ -86,35 +89,33 @@ async function startLocal(
     onLog,
     onError: onLog,
   });
-  const pgPid = () => (postgres as unknown as { process?: { pid?: number } }).process?.pid;
-  const unregisterPg = registerCleanup(
-    `postgres on port ${pgPort}`,
-    async () => {
-      await postgres.stop().catch(() => undefined);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-    () => {
-      const pid = pgPid();
-      if (pid) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      removeDirSync(dataDir);
-    },
-  );
-  stack.push(async () => {
+  // Init and start run as child processes (initdb, postgres) that a teardown in the middle of them must
+  // not outrun: it waits for them to settle (bounded), stops the server, then kills whatever still uses
+  // the folder and removes it.
+  let starting: Promise<unknown> = Promise.resolve();
+  const stopPostgres = async () => {
+    await Promise.race([starting.catch(() => undefined), sleep(15_000, undefined, { ref: false })]);
     await postgres.stop().catch(() => undefined);
+    killProcessesUsing(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
+  };
+  const unregisterPg = registerCleanup(`postgres on port ${pgPort}`, stopPostgres, () => {
+    killProcessesUsing(dataDir);
+    removeDirSync(dataDir);
+  });
+  stack.push(async () => {
+    await stopPostgres();
     unregisterPg();
+    unwatchDataDir(dataDir);
     await new Promise<void>((r) => pgLog.end(r));
   });
 
   try {
-    await postgres.initialise();
-    await postgres.start();
+    starting = (async () => {
+      await postgres.initialise();
+      await postgres.start();
+    })();
+    await starting;
     await postgres.createDatabase(DB_NAME);
   } catch (err) {
     throw new WhatbreaksError(

@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
 import { killGroup, registerCleanup } from './teardown.js';
+import { unwatchGroup, watchGroup } from './watchdog.js';
 import type { Replica } from './types.js';
 
 /** Lines kept in memory per replica for error messages. */
@@ -69,6 +70,7 @@ export class TargetProcess implements Replica {
       });
     });
     const pid = this.child.pid;
+    watchGroup(this.child.pid);
     this.unregister = registerCleanup(
       `target ${name} (pid ${pid})`,
       () => this.stop(),
@@ -167,6 +169,7 @@ export class TargetProcess implements Replica {
     killGroup(this.child.pid, 'SIGKILL');
     await new Promise<void>((resolve) => this.log.end(resolve));
     this.unregister();
+    unwatchGroup(this.child.pid);
   }
 
   /** SIGKILL now (a nemesis): no grace. */
