@@ -14,7 +14,8 @@ export function cli(
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    // The CLI picks docker when an engine answers (`--env auto`); these tests are about the local default.
+    env: { WHATBREAKS_ENV: 'local', ...process.env, NO_COLOR: '1' },
     timeout: 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
