@@ -10,6 +10,7 @@ import { statusCounts, summarizeLatency } from './load/latency.js';
 import { createExecutor } from './load/registry.js';
 import type { LoadResult } from './load/types.js';
 import { type ReplicaMemory, RssSampler } from './observe/rss-sampler.js';
+import { recordUpstreamArrivals, type UpstreamArrivals } from './observe/upstream-arrivals.js';
 import { writeReportFormats } from './report/formats.js';
 import {
   REPORT_SCHEMA_VERSION,
@@ -89,6 +90,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const { provider, reason: envReason }: { provider: EnvironmentProvider; reason: string } =
     await selectEnvironment(scenario, options.env ?? 'local', options.docker);
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
+  const dependencies = Object.entries(scenario.dependencies).map(([name, d]) => ({ ...d, name }));
+  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy)) {
+    throw new WhatbreaksError(
+      'ENV_UNAVAILABLE',
+      `${scenario.file}: dependencies and database.proxy run only in the local environment for now`,
+      'run it with --env local',
+    );
+  }
 
   const sql = [
     ...scenario.database.schema.map((f) => readFileSync(f, 'utf8')),
@@ -147,6 +156,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       replicas: scenario.target.replicas,
       startStaggerMs: scenario.target.startStaggerMs,
       loadBalancer: scenario.target.loadBalancer,
+      dependencies,
+      databaseProxy: scenario.database.proxy,
     });
     for (let trial = 1; trial <= trials; trial++) {
       await options.beforeTrial?.(trial);
@@ -210,6 +221,7 @@ async function runTrial(
   const startedAt = new Date();
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
+  const arrivals = recordUpstreamArrivals(env.dependencies, t0);
   // Every trial starts with every replica up (a nemesis may have killed one in the last trial).
   await env.restoreReplicas();
   await env.database.reset(sql);
@@ -228,6 +240,7 @@ async function runTrial(
     kill: (id) => env.killReplica(id, 'SIGKILL'),
   });
   let replicas: ReplicaMemory[] = [];
+  let upstreams: UpstreamArrivals = {};
   try {
     load = await executor.run({
       baseUrl: env.targetUrl,
@@ -245,11 +258,15 @@ async function runTrial(
     // Revert what is still applied even when the load threw.
     faults = await timeline.stop();
     replicas = await sampler.stop();
+    upstreams = arrivals.stop();
   }
   const results: InvariantResult[] = [];
   for (const inv of invariants) {
-    results.push(await inv.check({ trial, db: env.database, load, faults, window, replicas }));
+    results.push(await inv.check({ trial, db: env.database, load, faults, window, replicas, upstreams }));
   }
+  // Measurements an invariant made for the report (the herd's buckets) live on the trial, not the result.
+  const herd = results.find((r) => r.measurements?.herd)?.measurements?.herd;
+  for (const r of results) delete r.measurements;
   let holds: Holds = combine(results.map((r) => r.holds));
   if (holds === true && load.inconclusive) holds = 'unknown';
   return {
@@ -274,6 +291,7 @@ async function runTrial(
     },
     invariants: results,
     faults,
+    ...(herd ? { herd } : {}),
     rss: replicas.map((r) => ({ ...r, oomKilled: r.exit?.signal === 'SIGKILL' })),
   };
 }

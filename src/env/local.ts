@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
+import { startDependencies } from './dependencies.js';
 import { loadEmbeddedPostgres } from './embedded-postgres.js';
 import { startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
@@ -133,6 +134,19 @@ async function startLocal(
   stack.push(() => database.close());
   await spec.prepareDatabase?.(database);
 
+  // Dependencies (and the database's proxy) come up before the target, which gets their URLs.
+  const dependencies = await startDependencies({
+    specs: spec.dependencies ?? [],
+    logsDir,
+    freePort: () => getPort({ host: '127.0.0.1' }),
+    database: spec.databaseProxy ? { host: '127.0.0.1', port: pgPort } : undefined,
+    log: spec.log,
+  });
+  stack.push(() => dependencies.stop());
+  const dbProxy = dependencies.get('postgres')?.tcp?.address;
+  const targetPgPort = dbProxy?.port ?? pgPort;
+  const targetDbUrl = `postgres://${DB_USER}:${password}@127.0.0.1:${targetPgPort}/${DB_NAME}`;
+
   const replicaCount = spec.replicas ?? 1;
   const ports: number[] = [];
   for (let i = 0; i < replicaCount; i++) ports.push(await getPort({ host: '127.0.0.1', exclude: ports }));
@@ -146,10 +160,11 @@ async function startLocal(
       logsDir,
       name: `target-${id}`,
       env: {
+        ...dependencies.targetEnv,
         INSTANCE_ID: String(id),
-        DATABASE_URL: url,
+        DATABASE_URL: targetDbUrl,
         PGHOST: '127.0.0.1',
-        PGPORT: String(pgPort),
+        PGPORT: String(targetPgPort),
         PGUSER: DB_USER,
         PGPASSWORD: password,
         PGDATABASE: DB_NAME,
@@ -224,6 +239,7 @@ async function startLocal(
       }
     },
     wasKilled: (id) => killed.has(id),
+    dependencies,
     stop: () => {
       stopped ??= teardown();
       return stopped;

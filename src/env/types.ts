@@ -1,5 +1,6 @@
 import type { QueryableDatabase } from '../invariants/types.js';
 import type { TargetLaunch } from '../scenario/variant.js';
+import type { DependencySpec, StartedDependencies } from './dependencies.js';
 
 /**
  * An environment starts what a run needs — a fresh PostgreSQL and the target's replicas — and tears it
@@ -30,6 +31,10 @@ export interface EnvironmentSpec {
   startStaggerMs?: number;
   /** How the load balancer picks a replica (only with `replicas` > 1). */
   loadBalancer?: LoadBalancerPolicy;
+  /** Services the target calls, started before it, each behind a fault proxy (`dependencies.ts`). */
+  dependencies?: readonly DependencySpec[];
+  /** Put a TCP fault proxy (`postgres`) between the target and PostgreSQL. */
+  databaseProxy?: boolean;
 }
 
 /** `round-robin`, `random`, or `sticky` by a request header (falling back to the client address). */
@@ -64,6 +69,8 @@ export interface StartedEnvironment extends AsyncDisposable {
   restoreReplicas(): Promise<void>;
   /** True when replica `id` is down because whatbreaks killed it on purpose (not a crash). */
   wasKilled(id: number): boolean;
+  /** The started dependencies and their fault proxies; absent when the environment has none. */
+  readonly dependencies?: StartedDependencies;
   /** Stop everything; idempotent. */
   stop(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import * as exactlyOnce from './exactly-once.js';
+import * as herd from './herd.js';
 import * as memory from './memory.js';
 import * as responses from './responses.js';
 import * as sql from './sql.js';
@@ -16,6 +17,7 @@ export const invariantTypes = {
   memory,
   threshold,
   'exactly-once': exactlyOnce,
+  herd,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => Invariant }>;
 
 export type InvariantConfig = {

@@ -1,6 +1,8 @@
 import type { LoadResult } from '../load/types.js';
 import type { ReplicaMemory } from '../observe/rss-sampler.js';
+import type { UpstreamArrivals } from '../observe/upstream-arrivals.js';
 import type { FaultRecord } from '../timeline/timeline.js';
+import type { HerdReport } from './herd-analysis.js';
 
 /**
  * An invariant is a property that must hold after (or during) a trial. It is checked against the
@@ -29,6 +31,11 @@ export interface InvariantResult {
   witnesses: Record<string, unknown>[];
   /** Total witnesses found; `witnesses` may be cut to the first 100. */
   witnessCount: number;
+  /**
+   * Measurements the trial's report keeps beside the verdict (`herd`: arrivals per bucket, waves);
+   * `run.ts` moves them into `TrialReport` and drops them from the result.
+   */
+  measurements?: { herd?: HerdReport };
 }
 
 /** Read-only database access for invariants. */
@@ -54,6 +61,11 @@ export interface TrialObservation {
   window?: { startEpochMs: number; endEpochMs: number; startMs: number; endMs: number };
   /** RSS of each target replica during the trial (`observe/rss-sampler.ts`); absent when not sampled. */
   replicas?: readonly ReplicaMemory[];
+  /**
+   * Calls the target made to each dependency behind an HTTP fault proxy during the trial, ms since trial
+   * start (`observe/upstream-arrivals.ts`); absent when the scenario has no such dependency.
+   */
+  upstreams?: UpstreamArrivals;
 }
 
 /** Combine verdicts the Jepsen way: any false → false; else any unknown → unknown; else true. */

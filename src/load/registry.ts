@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import * as burst from './burst.js';
+import * as clientPopulation from './client-population.js';
 import * as closedModel from './closed-model.js';
 import * as constantArrivalRate from './constant-arrival-rate.js';
 import * as duplicateDelivery from './duplicate-delivery.js';
@@ -13,6 +14,7 @@ export const loadTypes = {
   'duplicate-delivery': duplicateDelivery,
   'constant-arrival-rate': constantArrivalRate,
   'closed-model': closedModel,
+  'client-population': clientPopulation,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => LoadExecutor }>;
 
 export type LoadConfig = {

@@ -1,3 +1,4 @@
+import type { HerdReport } from '../invariants/herd-analysis.js';
 import type { Holds, InvariantResult } from '../invariants/types.js';
 import type { AggregateLoad } from '../load/closed-model.js';
 import type { OpenModelStats } from '../load/constant-arrival-rate-stats.js';
@@ -83,6 +84,18 @@ export interface TrialReport {
    * end of the trial). Written by every run since faults exist; absent in older reports.
    */
   faults?: FaultRecord[];
+  /**
+   * Upstream arrivals per bucket around an outage, their peak/mean, waves and recovery time, from the
+   * `herd` invariant (`invariants/herd-analysis.ts`); `buckets` are `{ tMs, count }` (ms since trial start).
+   * Renderers also accept bare counts per `bucketMs` from ms 0 (`HerdCounts`).
+   */
+  herd?: HerdReport | HerdCounts;
+}
+
+/** The least a herd chart needs: arrivals per bucket of `bucketMs` ms, the first bucket at ms 0. */
+export interface HerdCounts {
+  bucketMs: number;
+  buckets: number[];
 }
 
 /**

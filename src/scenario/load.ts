@@ -111,6 +111,8 @@ export function parseScenario(text: string, file: string): Scenario {
   generated.forEach((f, i) => {
     checkFile(['database', 'generate', 'schema', ...(generatedListed ? [i] : [])], f, 'file');
   });
+  for (const [name, d] of Object.entries(cfg.dependencies))
+    checkFile(['dependencies', name, 'cwd'], d.cwd, 'dir');
   for (const [name, v] of Object.entries(cfg.target.variants)) {
     if (v.cwd !== undefined) checkFile(['target', 'variants', name, 'cwd'], v.cwd, 'dir');
   }
@@ -129,6 +131,10 @@ export function parseScenario(text: string, file: string): Scenario {
   for (const issue of validateFaults(cfg.faults, {
     replicas: cfg.target.replicas,
     loadDurationMs: plannedLoadDurationMs(cfg.load),
+    dependencies: {
+      ...Object.fromEntries(Object.entries(cfg.dependencies).map(([n, d]) => [n, d.proxy])),
+      ...(cfg.database.proxy ? { postgres: 'tcp' as const } : {}),
+    },
   }))
     at(issue.path, issue.message);
   if (issues.length > 0) throw new ScenarioError(issues);
@@ -212,6 +218,9 @@ function toScenario(cfg: ScenarioConfig, file: string): Scenario {
         schema: cfg.database.generate.schema.map((f) => resolve(dir, f)),
       },
     },
+    dependencies: Object.fromEntries(
+      Object.entries(cfg.dependencies).map(([n, d]) => [n, { ...d, cwd: resolve(dir, d.cwd) }]),
+    ),
     load: cfg.load,
     invariants: cfg.invariants,
     faults: cfg.faults,

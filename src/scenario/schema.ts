@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dependenciesSchema } from '../env/dependencies-schema.js';
 import { dockerTargetSchema } from '../env/docker-target.js';
 import { invariantTypes } from '../invariants/registry.js';
 import { loadTypes } from '../load/registry.js';
@@ -97,6 +98,11 @@ export const databaseSchema = z.strictObject({
   maxConnections: z.int().min(10).max(10_000).optional(),
   /** Tables of millions of rows generated once per run, read-only during trials (`scenario/seed.ts`). */
   generate: generateSchema.optional(),
+  /**
+   * Put a TCP fault proxy named `postgres` between the target and PostgreSQL (the target's
+   * `DATABASE_URL` points at it; whatbreaks connects directly), so a `toxic` fault can slow the database.
+   */
+  proxy: z.boolean().default(false),
 });
 
 const loadConfigs = Object.values(loadTypes).map((t) => t.config);
@@ -112,6 +118,8 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   target: targetSchema,
   database: databaseSchema.prefault({}),
+  /** Services the target calls, started by whatbreaks behind fault proxies (`src/env/dependencies-schema.ts`). */
+  dependencies: dependenciesSchema,
   load: z.discriminatedUnion(
     'type',
     loadConfigs as [(typeof loadConfigs)[number], ...(typeof loadConfigs)[number][]],

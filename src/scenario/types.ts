@@ -20,6 +20,8 @@ export interface Scenario {
     readonly defaultVariant?: string;
   };
   readonly database: Readonly<ScenarioConfig['database']>;
+  /** Services the target calls, by name, `cwd` absolute (`src/env/dependencies-schema.ts`). */
+  readonly dependencies: Readonly<ScenarioConfig['dependencies']>;
   readonly load: Readonly<LoadConfig>;
   readonly invariants: readonly Readonly<InvariantConfig>[];
   /** The fault timeline, `at` in ms since load start (validated: before the end of the load, no overlaps). */

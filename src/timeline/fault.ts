@@ -35,10 +35,10 @@ export interface Fault {
 /** Undo a fault (restart the replica, remove the toxic). */
 export type Revert = () => Promise<void>;
 
-/** What the environment offers faults. Proxy faults will add their proxies here. */
+/** What the environment offers faults; `dependencies` holds the fault proxies (`src/env/dependencies.ts`). */
 export type FaultEnvironment = Pick<
   StartedEnvironment,
-  'replicas' | 'killReplica' | 'restartReplica' | 'database'
+  'replicas' | 'killReplica' | 'restartReplica' | 'database' | 'dependencies'
 >;
 
 export interface FaultContext {
@@ -68,6 +68,8 @@ export function faultConfig<T extends string, S extends z.ZodRawShape>(type: T, 
 export interface FaultCheckContext {
   /** Replicas of the target. */
   replicas: number;
+  /** Dependencies by name and the proxy in front of each (`postgres`: the database's, if proxied). */
+  dependencies?: Readonly<Record<string, 'http' | 'tcp' | 'none'>>;
 }
 
 /** One entry of the fault registry. */

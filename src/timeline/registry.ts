@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 import type { Fault, FaultCheckContext, FaultType } from './fault.js';
+import * as httpFault from './faults/http-fault.js';
+import * as toxic from './faults/toxic.js';
+import * as upstreamDown from './faults/upstream-down.js';
 import * as killReplica from './nemeses/kill-replica.js';
 import * as pgTerminateBackends from './nemeses/pg-terminate-backends.js';
 import * as restartReplica from './nemeses/restart-replica.js';
@@ -14,6 +17,9 @@ export const faultTypes = {
   'kill-replica': killReplica,
   'restart-replica': restartReplica,
   'pg-terminate-backends': pgTerminateBackends,
+  toxic,
+  'http-fault': httpFault,
+  'upstream-down': upstreamDown,
 } as const satisfies Record<string, FaultType>;
 
 export type FaultConfig = {

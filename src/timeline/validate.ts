@@ -11,6 +11,8 @@ export interface TimelineCheckContext {
   replicas: number;
   /** How long the load runs, ms, when the executor knows it in advance (idle, duplicate delivery). */
   loadDurationMs?: number;
+  /** The scenario's dependencies and what proxy each has (`postgres`: the database's proxy). */
+  dependencies?: Readonly<Record<string, 'http' | 'tcp' | 'none'>>;
 }
 
 /**
@@ -29,7 +31,7 @@ export function validateFaults(faults: readonly FaultConfig[], ctx: TimelineChec
         message: `at ${formatDurationMs(f.at)} is not before the end of the load (${formatDurationMs(ctx.loadDurationMs)}): it would never be applied`,
       });
     }
-    for (const m of checkFault(f, { replicas: ctx.replicas }))
+    for (const m of checkFault(f, { replicas: ctx.replicas, dependencies: ctx.dependencies ?? {} }))
       issues.push({ path: ['faults', i], message: m });
     windows.push({
       i,
