@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
-import type { EnvironmentProvider, StartedEnvironment } from './env/types.js';
+import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
 import { combine, type Holds, type InvariantResult } from './invariants/types.js';
@@ -32,7 +33,7 @@ import { VERSION } from './version.js';
 /** What a run tells its listeners (progress bars, printers) while it goes. Results stay data. */
 export type RunEvent =
   | { type: 'run-dir'; runDir: string }
-  | { type: 'environment'; kind: 'local' | 'docker'; reason: string }
+  | { type: 'environment'; kind: EnvironmentKind; reason: string }
   | { type: 'log'; line: string }
   | { type: 'trial-start'; trial: number; of: number }
   | { type: 'trial-end'; report: TrialReport; of: number };
@@ -58,6 +59,11 @@ export interface RunOptions {
   env?: EnvironmentChoice;
   /** For `docker`: the PostgreSQL image and the target's Dockerfile build arguments. */
   docker?: { postgresImage?: string; buildArgs?: Readonly<Record<string, string>> };
+  /**
+   * Allow a target or database that is not on this machine (an external `target.url`/`database.url`).
+   * Without it such a scenario ends with `REMOTE_NOT_ALLOWED` before anything is sent.
+   */
+  allowRemote?: boolean;
 }
 
 export interface RunOutcome {
@@ -87,9 +93,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       ),
   );
   emit({ type: 'run-dir', runDir });
-  const { provider, reason: envReason }: { provider: EnvironmentProvider; reason: string } =
-    await selectEnvironment(scenario, options.env ?? 'local', options.docker);
+  const {
+    provider,
+    reason: envReason,
+    warnings: envWarnings,
+  }: { provider: EnvironmentProvider; reason: string; warnings?: string[] } = await selectEnvironment(
+    scenario,
+    options.env ?? 'local',
+    { ...options.docker, allowRemote: options.allowRemote },
+  );
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
+  for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });
   const dependencies = Object.entries(scenario.dependencies).map(([name, d]) => ({ ...d, name }));
   if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy)) {
     throw new WhatbreaksError(
@@ -176,20 +190,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         scenario,
         options.signal,
       );
+      // A replica that died under load, not by a nemesis, is a finding: the trial fails with the cause.
+      // The next trial starts with it restarted (`restoreReplicas`).
+      // A crash shows first as failed requests; its exit event can trail them by a few ms.
+      if (trialReport.load.records.some((r) => r.error)) {
+        for (let i = 0; i < 10 && !env.replicas.some((r) => r.exit); i++) await sleep(50);
+      }
+      const crashed = env.replicas.filter((r) => r.exit && !env?.wasKilled(r.id));
+      if (crashed.length > 0) {
+        trialReport.invariants.push(crashResult(crashed));
+        trialReport.verdict = 'fail';
+      }
       report.trials.push(trialReport);
       save();
       emit({ type: 'trial-end', report: trialReport, of: trials });
-      const dead = env.replicas.find((r) => r.exit && !env?.wasKilled(r.id));
-      if (dead) {
-        throw new WhatbreaksError(
-          'TARGET_FAILED',
-          `target replica ${dead.id} exited during trial ${trial} (${dead.exit?.signal ?? `exit code ${dead.exit?.code}`})\n${dead
-            .lastLines(20)
-            .map((l) => `  | ${l}`)
-            .join('\n')}`,
-          `its whole log: ${dead.logFile}`,
-        );
-      }
     }
     if (options.signal?.aborted) report.aborted = true;
   } catch (err) {
@@ -252,6 +266,11 @@ async function runTrial(
         return renderRequest(template, { i, n: i + 1, trial });
       },
     });
+  } catch (err) {
+    // A load that cannot run (a protocol the target does not speak, refused connections) leaves the
+    // trial unjudged — `unknown`, with the reason — rather than ending the run.
+    if (err instanceof WhatbreaksError) throw err;
+    load = failedLoad(scenario.load.type, err, window.startMs, clock());
   } finally {
     window.endEpochMs = Date.now();
     window.endMs = clock();
@@ -313,4 +332,35 @@ function finishSummary(report: RunReport, durationMs: number): void {
   let v = verdictOf(combine(verdicts));
   if (report.trials.length === 0 || ((report.error || report.aborted) && v === 'pass')) v = 'unknown';
   report.verdict = v;
+}
+
+function failedLoad(kind: string, err: unknown, startedAtMs: number, nowMs: number): LoadResult {
+  const e = err as { code?: string; message?: string };
+  const reason = [e.code, e.message].filter(Boolean).join(': ') || String(err);
+  return {
+    kind,
+    records: [],
+    startedAtMs,
+    durationMs: nowMs - startedAtMs,
+    warnings: [],
+    inconclusive: `the load failed: ${reason}`,
+  };
+}
+
+/** The synthetic invariant "every replica survives the trial", violated by `crashed`. */
+function crashResult(crashed: readonly Replica[]): InvariantResult {
+  const how = (r: Replica) => (r.exit?.signal ? `signal ${r.exit.signal}` : `exit code ${r.exit?.code}`);
+  return {
+    name: 'target-survives',
+    type: 'process',
+    holds: false,
+    summary: crashed.map((r) => `replica ${r.id} exited during the trial (${how(r)})`).join('; '),
+    witnesses: crashed.map((r) => ({
+      replica: r.id,
+      exit: how(r),
+      log: r.logFile,
+      lastLines: r.lastLines(10).join('\n'),
+    })),
+    witnessCount: crashed.length,
+  };
 }

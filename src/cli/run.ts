@@ -45,6 +45,10 @@ export function registerRun(program: Command): void {
       ),
     )
     .option('--build-arg <name=value>', "build argument for the target's Dockerfile (repeatable)", buildArg)
+    .option(
+      '--allow-remote',
+      'allow a target.url or database.url that is not on this machine (prints a warning)',
+    )
     .action(
       async (
         file: string,
@@ -56,6 +60,7 @@ export function registerRun(program: Command): void {
           env: EnvironmentChoice;
           postgresImage?: string;
           buildArg?: Record<string, string>;
+          allowRemote?: boolean;
         },
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
@@ -78,9 +83,12 @@ export function registerRun(program: Command): void {
           signal: controller.signal,
           env: opts.env,
           docker: { postgresImage: opts.postgresImage, buildArgs: opts.buildArg },
+          allowRemote: opts.allowRemote,
           onEvent: (e) => {
             if (e.type === 'environment')
               process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
+            else if (e.type === 'log' && e.line.startsWith('warning:'))
+              process.stderr.write(`${pc.yellow(e.line)}\n`);
             else if (e.type === 'log' && !opts.quiet) process.stderr.write(pc.dim(`  ${e.line}\n`));
             else if (e.type === 'trial-end' && !opts.quiet)
               process.stdout.write(`${renderTrial(e.report, e.of, { color })}\n`);

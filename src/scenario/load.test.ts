@@ -53,7 +53,7 @@ describe('loadScenario', () => {
     expect(s.target.defaultVariant).toBe('buggy');
     expect(s.target.health.path).toBe('/health');
     expect(s.database.schema[0]).toBe(join(file, '..', 'schema.sql'));
-    expect(s.load).toMatchObject({ type: 'burst', requests: 20, sync: 'barrier' });
+    expect(s.load).toMatchObject({ type: 'burst', requests: 20, sync: 'last-byte' });
     expect(Object.isFrozen(s.target)).toBe(true);
   });
 
@@ -107,12 +107,20 @@ describe('loadScenario', () => {
   });
 
   it('points a missing required field at the block that lacks it', () => {
-    const { issues } = issuesOf(VALID.replace('  command: node server.js\n', ''));
+    const { issues } = issuesOf(VALID.replace('  requests: 20\n', ''));
     expect(issues).toContainEqual(
       expect.objectContaining({
-        field: 'target.command',
+        field: 'load.requests',
+        line: 9,
+        message: "required field 'requests' is missing",
+      }),
+    );
+    const neither = issuesOf(VALID.replace('  command: node server.js\n', '')).issues;
+    expect(neither).toContainEqual(
+      expect.objectContaining({
+        field: 'target',
         line: 2,
-        message: expect.stringMatching(/required/),
+        message: expect.stringMatching(/either command .* or url/),
       }),
     );
   });

@@ -116,6 +116,25 @@ export function parseScenario(text: string, file: string): Scenario {
   for (const [name, v] of Object.entries(cfg.target.variants)) {
     if (v.cwd !== undefined) checkFile(['target', 'variants', name, 'cwd'], v.cwd, 'dir');
   }
+  // An external target (`target.url`) is not started by whatbreaks; its database is not ours to reset.
+  if ((cfg.target.command === undefined) === (cfg.target.url === undefined)) {
+    at(['target'], 'give either command (whatbreaks starts the target) or url (it is already running)');
+  }
+  if (cfg.database.url !== undefined) {
+    if (cfg.target.url === undefined)
+      at(['database', 'url'], 'an existing database goes with an external target (target.url)');
+    for (const key of ['schema', 'seed'] as const) {
+      if (cfg.database[key].length > 0) {
+        at(
+          ['database', key],
+          `not with database.url: whatbreaks never re-creates an existing database (use setup)`,
+        );
+      }
+    }
+  }
+  if (cfg.target.url !== undefined && cfg.target.replicas > 1) {
+    at(['target', 'replicas'], 'an external target is one address: replicas need command');
+  }
   const variantNames = Object.keys(cfg.target.variants);
   if (cfg.target.defaultVariant !== undefined && !variantNames.includes(cfg.target.defaultVariant)) {
     at(

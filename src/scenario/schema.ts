@@ -41,9 +41,14 @@ export const healthSchema = z.strictObject({
 export const targetSchema = z.strictObject({
   /**
    * How to start one instance of the system under test: a string runs through `/bin/sh -c`, an array
-   * runs directly. `{{port}}` is replaced by the instance's port.
+   * runs directly. `{{port}}` is replaced by the instance's port. Give this or `url`.
    */
-  command,
+  command: command.optional(),
+  /**
+   * The base URL of a target that is already running (not started by whatbreaks), e.g. a staging
+   * service. Anything but loopback needs `--allow-remote`. Give this or `command`.
+   */
+  url: z.url({ protocol: /^https?$/ }).optional(),
   /** Working directory, relative to the scenario file. */
   cwd: z.string().default('.'),
   env: envRecord.default({}),
@@ -103,6 +108,11 @@ export const databaseSchema = z.strictObject({
    * `DATABASE_URL` points at it; whatbreaks connects directly), so a `toxic` fault can slow the database.
    */
   proxy: z.boolean().default(false),
+  /**
+   * Connection string of an existing database (with an external `target.url`): whatbreaks never drops
+   * or re-creates anything in it — only `setup` runs before each trial — and `sql` invariants query it.
+   */
+  url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string').optional(),
 });
 
 const loadConfigs = Object.values(loadTypes).map((t) => t.config);

@@ -5,7 +5,9 @@ import type { Scenario } from './types.js';
 export interface TargetLaunch {
   variant: string;
   /** String: run through `/bin/sh -c`; array: run directly. `{{port}}` is replaced by the port. */
-  command: string | readonly string[];
+  command?: string | readonly string[];
+  /** Base URL of an external target (already running; nothing to start). */
+  url?: string;
   /** Absolute working directory. */
   cwd: string;
   env: Readonly<Record<string, string>>;
@@ -34,6 +36,7 @@ export function resolveVariant(scenario: Scenario, variant?: string): TargetLaun
   return {
     variant: name,
     command: v?.command ?? t.command,
+    url: t.url,
     cwd: v?.cwd ?? t.cwd,
     env: { ...t.env, ...(v?.env ?? {}) },
     portEnv: t.portEnv,

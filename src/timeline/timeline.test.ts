@@ -54,7 +54,8 @@ describe('timeline', () => {
     expect(a!.startMs).toBeGreaterThanOrEqual(10);
     expect(a!.endMs).toBeGreaterThanOrEqual(a!.startMs!);
     expect(b!.startMs).toBeGreaterThanOrEqual(60);
-    expect(b!.endMs! - b!.startMs!).toBeGreaterThanOrEqual(39);
+    // Timers may fire up to a millisecond early against performance.now().
+    expect(b!.endMs! - b!.startMs!).toBeGreaterThanOrEqual(38);
     expect(b!.detail).toBe('applied b');
   });
 
