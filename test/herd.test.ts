@@ -15,7 +15,8 @@ import { pids } from './helpers.js';
  * fault proxy, a 5 s outage that fails everything in flight. Needs `npm run build`.
  *
  * Two trials per variant: on a busy machine the herd invariant says `unknown` when the load generator
- * could not keep its schedule, so one of two trials may be unjudged; none may give the wrong verdict.
+ * could not keep its schedule, so a trial may be unjudged; none may give the wrong verdict. When the
+ * machine was too busy to judge any trial, the test is skipped (saying so) rather than passed.
  */
 const SCENARIO = resolve('scenarios/thundering-herd.yaml');
 const out = mkdtempSync(join(tmpdir(), 'whatbreaks-herd-'));
@@ -24,7 +25,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 const verdicts = (r: RunReport) => r.trials.map((t) => t.verdict);
 
 describe('thundering herd', () => {
-  it('buggy: retries without jitter come back in waves at +1 s, +3 s, +7 s after the outage start', async () => {
+  it('buggy: retries without jitter come back in waves at +1 s, +3 s, +7 s after the outage start', async (ctx) => {
     const { report, runDir } = await runScenario(loadScenario(SCENARIO), {
       variant: 'buggy',
       trials: 2,
@@ -32,6 +33,7 @@ describe('thundering herd', () => {
     });
     expect(report.error).toBeUndefined();
     expect(verdicts(report)).not.toContain('pass');
+    if (verdicts(report).every((v) => v === 'unknown')) ctx.skip('the machine was too busy to judge a trial');
     expect(verdicts(report)).toContain('fail');
     const t = report.trials.find((x) => x.verdict === 'fail')!;
     // The outage on the timeline, with the calls it failed in flight.
@@ -50,27 +52,28 @@ describe('thundering herd', () => {
     // The waves: one about 1 s, one about 3 s and one about 7 s after the outage start, made of retries.
     const inv = t.invariants.find((i) => i.type === 'herd')!;
     expect(inv.holds).toBe(false);
-    const near = (ms: number) =>
-      inv.witnesses.find(
-        (w) => Math.abs((w.sinceOutageMs as number) - ms) <= 600 && (w.size as number) >= 100,
-      );
+    // (Under load a wave is smeared and may start a few hundred ms late, or split in two.)
+    const near = (ms: number) => inv.witnesses.find((w) => Math.abs((w.sinceOutageMs as number) - ms) <= 900);
     for (const ms of [1_000, 3_000, 7_000]) {
       expect(near(ms), `a wave near +${ms} ms in ${JSON.stringify(inv.witnesses)}`).toBeDefined();
       expect(near(ms)!.retries as number).toBeGreaterThan((near(ms)!.size as number) / 2);
     }
+    expect(Math.max(...inv.witnesses.map((w) => w.size as number))).toBeGreaterThanOrEqual(150);
     expect(herd.peakToMean).toBeGreaterThan(5);
     expect(existsSync(join(runDir, 'report.html'))).toBe(true);
     expect(pendingCleanups()).toEqual([]);
   });
 
-  it('fixed: full jitter, no waves', async () => {
+  it('fixed: full jitter, no waves', async (ctx) => {
     const { report } = await runScenario(loadScenario(SCENARIO), {
       variant: 'fixed',
       trials: 2,
       outDir: join(out, 'fixed'),
     });
     expect(report.error).toBeUndefined();
-    expect(verdicts(report)).not.toContain('fail');
+    const summaries = report.trials.map((t) => t.invariants.map((i) => i.summary).join('; ')).join(' | ');
+    expect(verdicts(report), summaries).not.toContain('fail');
+    if (verdicts(report).every((v) => v === 'unknown')) ctx.skip('the machine was too busy to judge a trial');
     expect(verdicts(report)).toContain('pass');
     const t = report.trials.find((x) => x.verdict === 'pass')!;
     expect((t.herd as HerdReport).waves).toHaveLength(0);
