@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { ENVIRONMENT_CHOICES, type EnvironmentChoice } from '../env/select.js';
-import { installSignalHandlers } from '../env/teardown.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
 import { EXIT, exitForVerdict } from './exit-codes.js';
+import { interruptible } from './interrupt.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -65,22 +65,12 @@ export function registerRun(program: Command): void {
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
-        const controller = new AbortController();
-        let finished: Promise<unknown> = Promise.resolve();
-        installSignalHandlers({
-          onSignal: (signal) => {
-            process.stderr.write(
-              `\n${signal}: stopping after the current step, tearing down, writing the report…\n`,
-            );
-            controller.abort();
-            return finished.then(() => undefined);
-          },
-        });
+        const interrupt = interruptible('step');
         const run = runScenario(scenario, {
           variant: opts.variant,
           trials: opts.trials,
           outDir: opts.out,
-          signal: controller.signal,
+          signal: interrupt.signal,
           env: opts.env,
           docker: { postgresImage: opts.postgresImage, buildArgs: opts.buildArg },
           allowRemote: opts.allowRemote,
@@ -94,7 +84,7 @@ export function registerRun(program: Command): void {
               process.stdout.write(`${renderTrial(e.report, e.of, { color })}\n`);
           },
         });
-        finished = run.catch(() => undefined);
+        interrupt.track(run);
         const { report, reportFile } = await run;
         process.stdout.write(`${renderSummary(report, reportFile, { color })}\n`);
         if (report.aborted) process.exitCode = EXIT.SIGINT;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
-import { installSignalHandlers } from '../env/teardown.js';
 import { renderTrial } from '../report/terminal.js';
 import { loadScenario } from '../scenario/load.js';
 import { type VerifyReport, type VerifySide, verify } from '../verify.js';
 import { EXIT, exitForVerify } from './exit-codes.js';
+import { interruptible } from './interrupt.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -84,24 +84,14 @@ export function registerVerify(program: Command): void {
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
-        const controller = new AbortController();
-        let finished: Promise<unknown> = Promise.resolve();
-        installSignalHandlers({
-          onSignal: (signal) => {
-            process.stderr.write(
-              `\n${signal}: stopping after the current trial, tearing down, writing the reports…\n`,
-            );
-            controller.abort();
-            return finished.then(() => undefined);
-          },
-        });
+        const interrupt = interruptible('trial');
         const run = verify(scenario, {
           baseline: opts.baseline,
           candidate: opts.candidate,
           trials: opts.trials,
           pathVariant: opts.variant,
           outDir: opts.out,
-          signal: controller.signal,
+          signal: interrupt.signal,
           onEvent: ({ side, event: e }) => {
             if (e.type === 'environment' && side === 'baseline')
               process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
@@ -109,7 +99,7 @@ export function registerVerify(program: Command): void {
               process.stdout.write(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}\n`);
           },
         });
-        finished = run.catch(() => undefined);
+        interrupt.track(run);
         const { report, outDir } = await run;
         process.stdout.write(
           `${renderVerifySummary(report, color)}\n${pc.dim(`verdict: ${outDir}/verify.json`)}\n`,

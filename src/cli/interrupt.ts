@@ -1,0 +1,27 @@
+import { installSignalHandlers } from '../env/teardown.js';
+
+/**
+ * Ctrl-C and SIGTERM for a command that runs trials: the first signal aborts the work (it stops after the
+ * current `step` and writes its report), waits for it, then the teardown runs (`teardown.ts`).
+ * `track(work)` names the promise to wait for.
+ */
+export function interruptible(step: string): { signal: AbortSignal; track<T>(work: Promise<T>): Promise<T> } {
+  const controller = new AbortController();
+  let finished: Promise<unknown> = Promise.resolve();
+  installSignalHandlers({
+    onSignal: (signal) => {
+      process.stderr.write(
+        `\n${signal}: stopping after the current ${step}, tearing down, writing the report…\n`,
+      );
+      controller.abort();
+      return finished.then(() => undefined);
+    },
+  });
+  return {
+    signal: controller.signal,
+    track(work) {
+      finished = work.catch(() => undefined);
+      return work;
+    },
+  };
+}
