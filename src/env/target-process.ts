@@ -6,8 +6,8 @@ import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
 import { killGroup, registerCleanup } from './teardown.js';
-import { unwatchGroup, watchGroup } from './watchdog.js';
 import type { Replica } from './types.js';
+import { unwatchGroup, watchGroup } from './watchdog.js';
 
 /** Lines kept in memory per replica for error messages. */
 const TAIL_LINES = 200;

@@ -112,7 +112,10 @@ export const databaseSchema = z.strictObject({
    * Connection string of an existing database (with an external `target.url`): whatbreaks never drops
    * or re-creates anything in it — only `setup` runs before each trial — and `sql` invariants query it.
    */
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string').optional(),
+  url: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
+    .optional(),
 });
 
 const loadConfigs = Object.values(loadTypes).map((t) => t.config);
