@@ -76,7 +76,9 @@ describe('thundering herd', () => {
     if (verdicts(report).every((v) => v === 'unknown')) ctx.skip('the machine was too busy to judge a trial');
     expect(verdicts(report)).toContain('pass');
     const t = report.trials.find((x) => x.verdict === 'pass')!;
-    expect((t.herd as HerdReport).waves).toHaveLength(0);
+    // The scenario tolerates one burst (`maxWaves: 1`): a single jittered cluster is not a herd.
+    expect((t.herd as HerdReport).waves.length).toBeLessThanOrEqual(1);
+    expect((t.herd as HerdReport).peakToMean).toBeLessThanOrEqual(6);
     expect(pendingCleanups()).toEqual([]);
     expect(pids('dist/targets/upstream/')).toEqual([]);
   });
