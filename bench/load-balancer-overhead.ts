@@ -19,182 +19,43 @@
  * table. A large "max send lag" means the machine was busy: the tails then say more about it than about
  * the balancer.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import * as hdr from 'hdr-histogram-js';
-import { Pool } from 'undici';
 import { type LoadBalancer, startLoadBalancer } from '../src/env/load-balancer.js';
-
-interface Options {
-  rate: number;
-  roundS: number;
-  rounds: number;
-  warmupS: number;
-  connections: number;
-}
-
-function parseArgs(argv: string[]): Options {
-  const o: Options = { rate: 1000, roundS: 0.5, rounds: 30, warmupS: 1, connections: 32 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
-    const value = Number(argv[i + 1]);
-    if (!key || !(key in o) || !Number.isFinite(value)) throw new Error(`unknown or bad option: ${argv[i]}`);
-    o[key as keyof Options] = value;
-  }
-  return o;
-}
-
-/** One replica: a minimal HTTP server in its own process answering `ok`; resolves with its port. */
-async function startReplica(): Promise<{ port: number; child: ChildProcess }> {
-  const code = `
-    const http = require('node:http');
-    const s = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-length': 2 }); res.end('ok'); }); });
-    s.keepAliveTimeout = 60000;
-    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (b: Buffer) => resolve(Number(b.toString().trim())));
-    child.once('exit', (c) => reject(new Error(`replica exited with ${c}`)));
-  });
-  return { port, child };
-}
-
-function histogram(): hdr.Histogram {
-  return hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
-}
-
-interface Target {
-  name: string;
-  pool: Pool;
-  /** From the due time (CO-corrected), µs. */
-  latency: hdr.Histogram;
-  /** From the actual send, µs. */
-  service: hdr.Histogram;
-  errors: number;
-  maxLagMs: number;
-  /** p50 of each round, µs (from the due time). */
-  roundP50: number[];
-}
-
-/** Send `rate` req/s to `t` for `seconds`, open-loop; record when `record`. */
-async function drive(t: Target, rate: number, seconds: number, record: boolean): Promise<void> {
-  const total = Math.round(rate * seconds);
-  const intervalMs = 1000 / rate;
-  const start = performance.now() + 5;
-  let next = 0;
-  const round = histogram();
-  const inflight = new Set<Promise<void>>();
-  const send = (dueMs: number) => {
-    const sentMs = performance.now();
-    if (record) t.maxLagMs = Math.max(t.maxLagMs, sentMs - dueMs);
-    const p = t.pool
-      .request({ path: '/', method: 'GET' })
-      .then(async (r) => {
-        await r.body.dump();
-        if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
-        const doneMs = performance.now();
-        if (record) {
-          const us = Math.max(1, Math.round((doneMs - dueMs) * 1000));
-          t.latency.recordValue(us);
-          round.recordValue(us);
-          t.service.recordValue(Math.max(1, Math.round((doneMs - sentMs) * 1000)));
-        }
-      })
-      .catch(() => {
-        if (record) t.errors++;
-      })
-      .finally(() => inflight.delete(p));
-    inflight.add(p);
-  };
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      while (next < total && start + next * intervalMs <= now) {
-        send(start + next * intervalMs);
-        next++;
-      }
-      if (next >= total) resolve();
-      else setTimeout(tick, Math.max(0, start + next * intervalMs - performance.now()));
-    };
-    setTimeout(tick, 5);
-  });
-  await Promise.all(inflight);
-  if (record) t.roundP50.push(round.getValueAtPercentile(50));
-  round.destroy();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-const ms = (us: number) => (us / 1000).toFixed(3);
+import { measure, parseArgs, startOkServer, table } from './overhead.js';
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseArgs(process.argv.slice(2), {
+    rate: 1000,
+    roundS: 0.5,
+    rounds: 30,
+    warmupS: 1,
+    connections: 32,
+  });
   const loadBefore = loadavg()[0]!;
-  const replicas = [await startReplica(), await startReplica()];
+  const replicas = [await startOkServer('replica'), await startOkServer('replica')];
   const url = (port: number) => new URL(`http://127.0.0.1:${port}`);
   const balancers: LoadBalancer[] = [
     await startLoadBalancer({ upstreams: [{ id: 0, url: url(replicas[0]!.port) }] }),
     await startLoadBalancer({ upstreams: replicas.map((r, id) => ({ id, url: url(r.port) })) }),
   ];
-  const targets: Target[] = (
-    [
-      ['direct (replica 0)', url(replicas[0]!.port)],
-      ['balancer, 1 replica', balancers[0]!.url],
-      ['balancer, 2 replicas round-robin', balancers[1]!.url],
-    ] as const
-  ).map(([name, u]) => ({
-    name,
-    pool: new Pool(u.origin, { connections: o.connections, pipelining: 1 }),
-    latency: histogram(),
-    service: histogram(),
-    errors: 0,
-    maxLagMs: 0,
-    roundP50: [],
-  }));
+  let measured: Awaited<ReturnType<typeof measure>>;
   try {
-    for (const t of targets) await drive(t, o.rate, o.warmupS, false);
-    for (let round = 0; round < o.rounds; round++) {
-      for (const t of targets) await drive(t, o.rate, o.roundS, true);
-    }
+    measured = await measure(
+      [
+        { name: 'direct (replica 0)', origin: url(replicas[0]!.port).origin },
+        { name: 'balancer, 1 replica', origin: balancers[0]!.url.origin },
+        { name: 'balancer, 2 replicas round-robin', origin: balancers[1]!.url.origin },
+      ],
+      o,
+    );
   } finally {
-    for (const t of targets) await t.pool.close();
     for (const b of balancers) await b.stop();
     for (const r of replicas) r.child.kill();
   }
-
-  const [direct] = targets;
-  const paired = (t: Target) => median(t.roundP50.map((p, i) => p - direct!.roundP50[i]!));
-  const d50 = direct!.latency.getValueAtPercentile(50);
-  const d99 = direct!.latency.getValueAtPercentile(99);
-  const lines = [
-    `Node ${process.version}, ${o.rate} req/s open-loop, ${o.rounds} × ${o.roundS} s per target (interleaved), ` +
-      `${o.connections} keep-alive client connections, replicas in child processes, balancer in this process; ` +
-      `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
-    '',
-    '| target | requests | errors | p50 ms | p99 ms | added p50 ms | paired added p50 ms | added p99 ms | p50 ratio | p99 ratio | service p50 ms | service p99 ms | max send lag ms |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const t of targets) {
-    const p50 = t.latency.getValueAtPercentile(50);
-    const p99 = t.latency.getValueAtPercentile(99);
-    lines.push(
-      `| ${t.name} | ${t.latency.totalCount} | ${t.errors} | ${ms(p50)} | ${ms(p99)} | ${ms(p50 - d50)} | ` +
-        `${ms(paired(t))} | ${ms(p99 - d99)} | ` +
-        `${(p50 / d50).toFixed(2)} | ${(p99 / d99).toFixed(2)} | ${ms(t.service.getValueAtPercentile(50))} | ` +
-        `${ms(t.service.getValueAtPercentile(99))} | ${t.maxLagMs.toFixed(2)} |`,
-    );
-  }
-  console.log(lines.join('\n'));
+  const { targets, paired } = measured;
+  console.log(
+    table(targets, paired, o, 'replicas in child processes, balancer in this process', loadBefore).join('\n'),
+  );
 }
 
 main().catch((e: unknown) => {
