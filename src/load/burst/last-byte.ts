@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PreparedRequest, RequestRecord } from '../types.js';
+import type { PreparedRequest } from '../types.js';
 import type { Http1Response } from './http1-response.js';
-import { ConnectionFailure, RawHttp1Connection, serializeRequest } from './raw-http1.js';
-import { type BurstSender, bodySnippet, type SenderFactory, spreadMs } from './sender.js';
+import { ConnectionFailure, RawHttp1Connection, serializeRequest, settleRecord } from './raw-http1.js';
+import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
 
 /**
  * `last-byte`: HTTP/1.1 last-byte synchronization (Kettle, "Smashing the state machine", 2023, §3.2,
@@ -81,20 +81,13 @@ export const lastByte: SenderFactory = (options) => {
         for (const conn of connections) conn.fail('TIMEOUT');
       }, options.timeoutMs);
       const records = await Promise.all(
-        connections.map(async (_conn, i): Promise<RequestRecord> => {
-          const base = { index: prepared[i]!.index, connection: i, sentAtMs: sentAtMs[i]! };
-          try {
-            const res = await responses[i]!;
-            return {
-              ...base,
-              status: res.status,
-              latencyMs: options.clock() - base.sentAtMs,
-              body: bodySnippet(res.body.toString('utf8')),
-            };
-          } catch (err) {
-            return { ...base, error: err instanceof ConnectionFailure ? err.code : String(err) };
-          }
-        }),
+        connections.map((_conn, i) =>
+          settleRecord(
+            { index: prepared[i]!.index, connection: i, sentAtMs: sentAtMs[i]! },
+            responses[i]!,
+            options.clock,
+          ),
+        ),
       );
       clearTimeout(timer);
       return { records, sendSpreadMs: spreadMs(sentAtMs) };

@@ -1,7 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { PreparedRequest } from '../types.js';
+import type { PreparedRequest, RequestRecord } from '../types.js';
 import { type Http1Response, Http1ResponseParser } from './http1-response.js';
+import { bodySnippet } from './sender.js';
 
 /**
  * One HTTP/1.1 connection on a raw socket, owned byte for byte: the `last-byte` sender writes a request in
@@ -111,6 +112,28 @@ export class ConnectionFailure extends Error {
     message: string = code,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The record of one released request once its response settles: status, latency since release and a
+ * body snippet, or the failure code. Shared by the raw-socket senders (last-byte, single-packet).
+ */
+export async function settleRecord(
+  base: { index: number; connection: number; sentAtMs: number },
+  response: Promise<{ status: number; body: Buffer }>,
+  clock: () => number,
+): Promise<RequestRecord> {
+  try {
+    const res = await response;
+    return {
+      ...base,
+      status: res.status,
+      latencyMs: clock() - base.sentAtMs,
+      body: bodySnippet(res.body.toString('utf8')),
+    };
+  } catch (err) {
+    return { ...base, error: err instanceof ConnectionFailure ? err.code : String(err) };
   }
 }
 

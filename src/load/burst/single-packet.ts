@@ -1,10 +1,10 @@
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PreparedRequest, RequestRecord } from '../types.js';
+import type { PreparedRequest } from '../types.js';
 import { H2Connection, type H2Response } from './h2-connection.js';
 import type { HeaderField } from './hpack.js';
-import { ConnectionFailure } from './raw-http1.js';
-import { type BurstSender, bodySnippet, type SenderFactory, spreadMs } from './sender.js';
+import { ConnectionFailure, settleRecord } from './raw-http1.js';
+import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
 
 /**
  * `single-packet`: the HTTP/2 single-packet attack (Kettle, "Smashing the state machine: the true
@@ -108,20 +108,13 @@ export const singlePacket: SenderFactory = (options) => {
       }, options.timeoutMs);
       const records = await Promise.all(
         batches.flatMap((batch, c) =>
-          batch.map(async (req, k): Promise<RequestRecord> => {
-            const base = { index: req.index, connection: c, sentAtMs: sentAtMs[c]! };
-            try {
-              const res = await responses[c]![k]!;
-              return {
-                ...base,
-                status: res.status,
-                latencyMs: options.clock() - base.sentAtMs,
-                body: bodySnippet(res.body.toString('utf8')),
-              };
-            } catch (err) {
-              return { ...base, error: err instanceof ConnectionFailure ? err.code : String(err) };
-            }
-          }),
+          batch.map((req, k) =>
+            settleRecord(
+              { index: req.index, connection: c, sentAtMs: sentAtMs[c]! },
+              responses[c]![k]!,
+              options.clock,
+            ),
+          ),
         ),
       );
       clearTimeout(timer);
