@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from 'undici';
 import { z } from 'zod';
 import { requestTemplateSchema } from '../scenario/request-template.js';
 import { durationMs } from '../timeline/duration.js';
-import { errorCode } from './burst/undici-common.js';
+import { closeClients, openClients, sendWithUndici } from './burst/undici-common.js';
 import type { LoadExecutor } from './executor.js';
 import type { PreparedRequest, RequestRecord } from './types.js';
 
@@ -44,6 +43,7 @@ export function plannedDurationMs(cfg: DuplicateDeliveryConfig): number {
   return (cfg.messages - 1) * cfg.intervalMs + (cfg.copies - 1) * cfg.gapMs;
 }
 
+/** One copy on a connection of its own (as a retrying client or a redelivering queue would open). */
 async function deliver(
   baseUrl: URL,
   req: PreparedRequest,
@@ -51,29 +51,11 @@ async function deliver(
   clock: () => number,
   timeoutMs: number,
 ): Promise<RequestRecord> {
-  const client = new Client(baseUrl.origin, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  const sentAtMs = clock();
+  const [client] = openClients(baseUrl, 1, timeoutMs);
   try {
-    const res = await client.request({
-      method: req.method as 'POST',
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const text = await res.body.text();
-    return {
-      index,
-      connection: index,
-      sentAtMs,
-      status: res.statusCode,
-      latencyMs: clock() - sentAtMs,
-      body: text.slice(0, 512),
-    };
-  } catch (err) {
-    return { index, connection: index, sentAtMs, error: errorCode(err) };
+    return await sendWithUndici(client!, { ...req, index }, index, clock, timeoutMs).done;
   } finally {
-    await client.destroy().catch(() => undefined);
+    await closeClients([client!]);
   }
 }
 
