@@ -135,9 +135,7 @@ async function startDocker(
           'postgres',
           '-c',
           `max_connections=${spec.maxConnections}`,
-          // A throwaway database: durability buys nothing here and slows every trial's reset.
-          '-c',
-          'fsync=off',
+          // Commits flush the WAL, as in production (see OWN_SESSION_OPTIONS in postgres-database.ts).
           '-c',
           'full_page_writes=off',
         ])

@@ -81,9 +81,7 @@ async function startLocal(
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      // A throwaway database: durability buys nothing here and slows every trial's reset.
-      '-c',
-      'fsync=off',
+      // Commits flush the WAL, as in production (see OWN_SESSION_OPTIONS in postgres-database.ts).
       '-c',
       'full_page_writes=off',
     ],

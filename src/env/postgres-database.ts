@@ -2,6 +2,16 @@ import pg from 'pg';
 import type { Database } from './types.js';
 
 /**
+ * libpq `options` for whatbreaks' own connections (resets, seeding, invariant queries): their commits do
+ * not wait for the WAL flush. The run's PostgreSQL itself keeps `fsync` and `synchronous_commit` on,
+ * although it is thrown away: a commit sits inside many race windows (check → write → commit), and a
+ * commit that skips the flush makes those windows narrower than in production. With `fsync=off` the buggy
+ * `jobs` target's 2-request race reproduced in 42 of 60 trials, with it on in 55 of 60
+ * (bench/RESULTS.md). The target's sessions keep the server default.
+ */
+export const OWN_SESSION_OPTIONS = '-c synchronous_commit=off';
+
+/**
  * whatbreaks' own connection to the run's database: resets it between trials and answers invariants'
  * queries. A small pool, separate from the target's connections.
  */
@@ -9,7 +19,7 @@ export class PostgresDatabase implements Database {
   private readonly pool: pg.Pool;
 
   constructor(readonly url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    this.pool = new pg.Pool({ connectionString: url, max: 4, options: OWN_SESSION_OPTIONS });
     this.pool.on('error', () => {
       // An idle connection killed by a nemesis is replaced on the next query.
     });

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
+import { OWN_SESSION_OPTIONS } from '../env/postgres-database.js';
 
 /**
  * Large seeding: tables of millions of rows generated inside PostgreSQL, once per run.
@@ -80,7 +81,7 @@ export async function generateRows(
   onProgress: SeedProgress = () => {},
 ): Promise<SeedOutcome> {
   const t0 = performance.now();
-  const client = new pg.Client({ connectionString: databaseUrl });
+  const client = new pg.Client({ connectionString: databaseUrl, options: OWN_SESSION_OPTIONS });
   await client.connect();
   let rows = 0;
   try {

@@ -35,14 +35,41 @@ export function variant(): 'buggy' | 'fixed' {
   return v;
 }
 
+/**
+ * The target's pg pool: at most `POOL_MAX` (50) connections, of which `POOL_MIN` (5, at most `POOL_MAX`)
+ * are opened before the server listens and kept open — refilled when one is removed — like a service that
+ * has been taking traffic (HikariCP keeps `minimumIdle`, by default `maximumPoolSize`). `POOL_MIN=0` gives
+ * pg's plain grow-on-demand pool. That one shrinks after every failed query (`pool.query` destroys the
+ * client), so the next concurrent requests pay a new connection's setup (several ms) and a race a few ms
+ * wide is missed: trials of a buggy target stop being independent of each other.
+ */
 export function createPool(): pg.Pool {
+  const max = Number(process.env.POOL_MAX ?? 50);
   const pool = new pg.Pool({
     connectionString: process.env.DATABASE_URL,
-    max: Number(process.env.POOL_MAX ?? 50),
+    max,
+    min: Math.min(max, Number(process.env.POOL_MIN ?? 5)),
   });
   // A backend killed under us (e.g. by a nemesis) must not crash the target.
   pool.on('error', (err) => console.error(`pool error: ${err.message}`));
+  // pg-pool only keeps `min` idle clients from being reaped; like HikariCP, also replace one that was
+  // removed (a failed query, a killed backend) so the pool stays warm. Not while requests wait for a
+  // client: the pool grows on demand then anyway, and the refill would hold clients they need.
+  pool.on('remove', () => {
+    if (!pool.ending && pool.waitingCount === 0 && pool.totalCount < (pool.options.min ?? 0)) {
+      warmPool(pool).catch((err: Error) => console.error(`pool refill: ${err.message}`));
+    }
+  });
   return pool;
+}
+
+/**
+ * Hold `min` clients at once — taking the idle ones and opening the rest, since pg-pool only opens a
+ * client when none is idle — then return them all idle.
+ */
+async function warmPool(pool: pg.Pool): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: pool.options.min ?? 0 }, () => pool.connect()));
+  for (const c of clients) c.release();
 }
 
 function match(pattern: string, path: string): Record<string, string> | undefined {
@@ -140,6 +167,7 @@ export async function serve(name: string, routes: Route[], pool: pg.Pool): Promi
     });
   });
   server.keepAliveTimeout = 65_000;
+  await warmPool(pool);
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   await new Promise<void>((resolve) => front.listen(port, host, resolve));
