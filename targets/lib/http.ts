@@ -53,23 +53,39 @@ export function createPool(): pg.Pool {
   // A backend killed under us (e.g. by a nemesis) must not crash the target.
   pool.on('error', (err) => console.error(`pool error: ${err.message}`));
   // pg-pool only keeps `min` idle clients from being reaped; like HikariCP, also replace one that was
-  // removed (a failed query, a killed backend) so the pool stays warm. Not while requests wait for a
-  // client: the pool grows on demand then anyway, and the refill would hold clients they need.
+  // removed (a failed query, a killed backend) so the pool stays warm. One refill at a time, and not
+  // while requests wait for a client: the pool grows on demand then anyway, and the refill would hold
+  // clients they need.
+  let refilling = false;
   pool.on('remove', () => {
-    if (!pool.ending && pool.waitingCount === 0 && pool.totalCount < (pool.options.min ?? 0)) {
-      warmPool(pool).catch((err: Error) => console.error(`pool refill: ${err.message}`));
-    }
+    if (refilling || pool.ending || pool.waitingCount > 0 || pool.totalCount >= (pool.options.min ?? 0))
+      return;
+    refilling = true;
+    warmPool(pool)
+      .catch((err: Error) => console.error(`pool refill: ${err.message}`))
+      .finally(() => {
+        refilling = false;
+      });
   });
   return pool;
 }
 
 /**
  * Hold `min` clients at once — taking the idle ones and opening the rest, since pg-pool only opens a
- * client when none is idle — then return them all idle.
+ * client when none is idle — then return them all idle. A held client whose backend dies (a nemesis
+ * terminating backends) must not crash the process: its error is logged and the pool drops it.
  */
 async function warmPool(pool: pg.Pool): Promise<void> {
-  const clients = await Promise.all(Array.from({ length: pool.options.min ?? 0 }, () => pool.connect()));
-  for (const c of clients) c.release();
+  const onError = (err: Error) => console.error(`pool warm-up: ${err.message}`);
+  const clients = await Promise.all(
+    Array.from({ length: pool.options.min ?? 0 }, () =>
+      pool.connect().then((client) => client.on('error', onError)),
+    ),
+  );
+  for (const client of clients) {
+    client.off('error', onError);
+    client.release();
+  }
 }
 
 function match(pattern: string, path: string): Record<string, string> | undefined {
