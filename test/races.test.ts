@@ -77,6 +77,32 @@ describe('single-completion', () => {
   });
 });
 
+describe('maxSpreadMs', () => {
+  async function withMaxSpread(maxSpreadMs: number): Promise<RunReport> {
+    const s = loadScenario(join(ROOT, 'scenarios', 'single-completion.yaml'));
+    const scenario = { ...s, load: { ...s.load, sync: 'naive', maxSpreadMs } as typeof s.load };
+    const { report } = await runScenario(scenario, { variant: 'fixed', trials: 2, outDir: outDir() });
+    return report;
+  }
+
+  it('a burst looser than maxSpreadMs makes the trial unknown, not pass, and says by how much', async () => {
+    // 20 naive requests are never sent within a nanosecond.
+    const report = await withMaxSpread(0.000001);
+    expect(report.verdict).toBe('unknown');
+    for (const t of report.trials) {
+      expect(t.verdict).toBe('unknown');
+      expect(t.inconclusive).toMatch(/send spread \d+\.\d+ ms is looser than maxSpreadMs 0\.000001 ms/);
+      expect(t.load.sendSpreadMs).toBeGreaterThan(0.000001);
+    }
+  });
+
+  it('a burst within maxSpreadMs is judged as usual', async () => {
+    const report = await withMaxSpread(60_000);
+    expect(report.verdict).toBe('pass');
+    expect(report.trials.every((t) => t.inconclusive === undefined)).toBe(true);
+  });
+});
+
 describe('the CLI', () => {
   it('exits 1 on a violation and 0 when every invariant holds, writing report.json in --out', () => {
     const dir = outDir();

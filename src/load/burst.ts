@@ -37,7 +37,11 @@ export const config = z.strictObject({
   streamsPerConnection: z.int().min(1).max(100).default(25),
   /** Warm-up path requested once per connection; default the target's health path. */
   warmupPath: z.string().startsWith('/').optional(),
-  /** A burst whose measured spread (arrival spread when known, else send spread) exceeds this, ms, makes the trial `unknown`. */
+  /**
+   * A burst whose send spread (first to last release write, ms, client side) exceeds this makes the trial
+   * `unknown`, not `pass`: the race may have been missed because the burst was loose. Arrival spread is
+   * not observable at an arbitrary target, so it is not used here (`targets/probe` measures it).
+   */
   maxSpreadMs: z.number().positive().optional(),
 });
 export type BurstConfig = z.output<typeof config>;
