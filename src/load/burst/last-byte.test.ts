@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PreparedRequest } from '../types.js';
 import { lastByte } from './last-byte.js';
@@ -19,10 +21,14 @@ interface RawTarget {
 
 type Reply = (index: number, bytes: Buffer, socket: Socket) => void;
 
-async function rawTarget(expected: Map<number, Buffer>, reply: Reply): Promise<RawTarget> {
+/** Test-only self-signed certificate for 127.0.0.1 (openssl, P-256, valid to 2126). */
+const tlsFixture = (name: string) =>
+  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
+
+async function rawTarget(expected: Map<number, Buffer>, reply: Reply, secure = false): Promise<RawTarget> {
   const received = new Map<number, Buffer>();
   const sockets: Socket[] = [];
-  const server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     sockets.push(socket);
     let buf = Buffer.alloc(0);
     let warmed = false;
@@ -43,10 +49,17 @@ async function rawTarget(expected: Map<number, Buffer>, reply: Reply): Promise<R
       received.set(index, buf);
       if (buf.length === expected.get(index)?.length) reply(index, buf, socket);
     });
-  });
+  };
+  // With TLS, `data` carries the decrypted bytes: what the target's HTTP parser would see.
+  const server = secure
+    ? createTlsServer(
+        { key: tlsFixture('key.pem'), cert: tlsFixture('cert.pem'), ALPNProtocols: ['http/1.1'] },
+        onConnection,
+      )
+    : createServer(onConnection);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { server, url: new URL(`http://127.0.0.1:${port}`), received, sockets };
+  return { server, url: new URL(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`), received, sockets };
 }
 
 function options(url: URL, over: Partial<SenderOptions> = {}): SenderOptions {
@@ -112,6 +125,32 @@ describe('last-byte sender', () => {
       expect(outcome.records.map((r) => r.connection)).toEqual([0, 1, 2, 3, 4, 5]);
       expect(outcome.sendSpreadMs).toBeGreaterThanOrEqual(0);
       for (const rec of outcome.records) expect(rec.latencyMs).toBeGreaterThanOrEqual(0);
+    } finally {
+      await sender.close();
+    }
+  });
+
+  it('over TLS (https:): the final byte is held back inside the encrypted stream and sent on release', async () => {
+    const expected = new Map<number, Buffer>();
+    target = await rawTarget(
+      expected,
+      (i, _bytes, socket) =>
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${String(i).length}\r\n\r\n${i}`),
+      true,
+    );
+    for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
+    const sender = lastByte(options(target.url));
+    try {
+      await sender.prepare(requests);
+      for (const r of requests) {
+        const full = expected.get(r.index)!;
+        await vi.waitFor(() => expect(target!.received.get(r.index)).toEqual(full.subarray(0, -1)));
+      }
+      const outcome = await sender.release();
+      for (const r of requests) expect(target.received.get(r.index)).toEqual(expected.get(r.index));
+      expect(outcome.records.map((r) => [r.status, r.body, r.error])).toEqual(
+        requests.map((r) => [200, `${r.index}`, undefined]),
+      );
     } finally {
       await sender.close();
     }

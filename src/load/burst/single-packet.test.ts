@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import {
   constants,
   createServer as createH2Server,
   type Http2Server,
   type ServerHttp2Stream,
 } from 'node:http2';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PreparedRequest } from '../types.js';
 import { Flag, FrameDecoder, FrameType } from './h2-frames.js';
@@ -47,11 +49,19 @@ interface Capture {
   sockets: Socket[];
 }
 
-async function captureProxy(upstreamPort: number): Promise<Capture> {
+/** Test-only self-signed certificate for 127.0.0.1 (openssl, P-256, valid to 2126). */
+const tlsFixture = (name: string) =>
+  readFileSync(new URL(`../../../test/fixtures/tls/${name}`, import.meta.url));
+
+/**
+ * With `secure`, the relay terminates TLS (ALPN `h2`) and keeps the decrypted chunks: one chunk per TLS
+ * record read, so "one chunk" still means "one write by the sender".
+ */
+async function captureProxy(upstreamPort: number, secure = false): Promise<Capture> {
   const chunks: Capture['chunks'] = [];
   const sockets: Socket[] = [];
   let next = 0;
-  const server = createServer((client) => {
+  const onClient = (client: Socket) => {
     const conn = next++;
     const upstream = connect(upstreamPort, '127.0.0.1');
     sockets.push(client, upstream);
@@ -66,7 +76,13 @@ async function captureProxy(upstreamPort: number): Promise<Capture> {
     };
     client.on('close', end).on('error', end);
     upstream.on('close', end).on('error', end);
-  });
+  };
+  const server = secure
+    ? createTlsServer(
+        { key: tlsFixture('key.pem'), cert: tlsFixture('cert.pem'), ALPNProtocols: ['h2'] },
+        onClient,
+      )
+    : createServer(onClient);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, port: (server.address() as { port: number }).port, chunks, sockets };
 }
@@ -84,6 +100,38 @@ function framesOf(capture: Capture, conn: number) {
       out.push({ type: f.type, flags: f.flags, streamId: f.streamId, chunk });
   });
   return out;
+}
+
+/**
+ * Call `sender.release()` and keep every socket write it makes before its first await — the burst
+ * itself (TLS sockets included: their writes are plaintext frames).
+ */
+function releaseRecordingWrites(sender: ReturnType<typeof singlePacket>) {
+  const writes: Array<{ socket: Socket; frames: ReturnType<FrameDecoder['push']> }> = [];
+  const original = Socket.prototype.write;
+  const spy = vi.spyOn(Socket.prototype, 'write').mockImplementation(function (this: Socket, ...args) {
+    writes.push({ socket: this, frames: new FrameDecoder(1 << 24).push(args[0] as Buffer) });
+    return (original as (...a: unknown[]) => boolean).apply(this, args);
+  });
+  try {
+    return { done: sender.release(), writes };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** Per connection, in order: one PING, then one write holding every END_STREAM of its streams. */
+function expectPingThenOneWrite(
+  writes: ReturnType<typeof releaseRecordingWrites>['writes'],
+  ends: number[][],
+) {
+  expect(writes).toHaveLength(2 * ends.length);
+  ends.forEach((streams, c) => {
+    const [ping, flush] = [writes[2 * c]!, writes[2 * c + 1]!];
+    expect(flush.socket).toBe(ping.socket);
+    expect(ping.frames.map((f) => f.type)).toEqual([FrameType.PING]);
+    expect(flush.frames.filter((f) => f.flags & Flag.END_STREAM).map((f) => f.streamId)).toEqual(streams);
+  });
 }
 
 function options(port: number, over: Partial<SenderOptions> = {}): SenderOptions {
@@ -148,7 +196,9 @@ describe('single-packet sender', () => {
         );
         expect(ended).toEqual([]);
       }
-      const { records, sendSpreadMs } = await sender.release();
+      const { done, writes } = releaseRecordingWrites(sender);
+      expectPingThenOneWrite(writes, [[3, 5, 7], [3, 5, 7], [3]]);
+      const { records, sendSpreadMs } = await done;
 
       expect(records.map((r) => [r.index, r.connection, r.status, r.body])).toEqual([
         [0, 0, 201, 'POST /api/a {"n":0}'],
@@ -176,6 +226,39 @@ describe('single-packet sender', () => {
       }
     } finally {
       await sender.close();
+    }
+  });
+
+  it('over TLS (https:, ALPN h2): held END_STREAM frames of a connection leave in one write after a PING', async () => {
+    const secure = await captureProxy(targetPort, true);
+    const requests = [0, 1, 2, 3].map((i) => request(i, 'POST', `/api/${i}`, `{"n":${i}}`));
+    const sender = singlePacket(
+      options(secure.port, { baseUrl: new URL(`https://127.0.0.1:${secure.port}`), streamsPerConnection: 4 }),
+    );
+    try {
+      await sender.prepare(requests);
+      await vi.waitFor(() =>
+        expect(
+          framesOf(secure, 0).filter((f) => f.type === FrameType.HEADERS && f.streamId > 1),
+        ).toHaveLength(4),
+      );
+      expect(framesOf(secure, 0).filter((f) => f.streamId > 1 && f.flags & Flag.END_STREAM)).toEqual([]);
+      const { done, writes } = releaseRecordingWrites(sender);
+      expectPingThenOneWrite(writes, [[3, 5, 7, 9]]);
+      const { records } = await done;
+      expect(records.map((r) => [r.status, r.body])).toEqual(
+        [0, 1, 2, 3].map((i) => [201, `POST /api/${i} {"n":${i}}`]),
+      );
+      const frames = framesOf(secure, 0);
+      const ends = frames.filter((f) => f.type === FrameType.DATA && f.flags & Flag.END_STREAM);
+      expect(ends.map((f) => f.streamId)).toEqual([3, 5, 7, 9]);
+      expect(new Set(ends.map((f) => f.chunk)).size).toBe(1);
+      const ping = frames.find((f) => f.type === FrameType.PING && !(f.flags & Flag.ACK));
+      expect(frames.indexOf(ping!)).toBeLessThan(frames.indexOf(ends[0]!));
+    } finally {
+      await sender.close();
+      for (const s of secure.sockets) s.destroy();
+      await new Promise<void>((r) => secure.server.close(() => r()));
     }
   });
 
