@@ -8,9 +8,9 @@
  * VARIANT=buggy: the guard is in-process only — a `running` set and the last tick run per task. Correct
  * with one replica; with two behind a load balancer, every task fires twice per tick.
  * VARIANT=fixed: a cluster-wide claim in PostgreSQL. Every `POLL_MS` each replica claims, in one
- * statement, every (task, tick) of the last few seconds that nobody holds — or whose holder's lease
+ * statement, the oldest (task, tick) of the last few seconds that nobody holds — or whose holder's lease
  * (`LEASE_MS`, default 2000) ran out before it finished — with `INSERT … ON CONFLICT DO UPDATE … WHERE
- * lease expired`. Exactly one replica gets each tick; if it dies mid-task, a survivor takes the tick
+ * lease expired`, runs it, and claims the next until none is left. Exactly one replica gets each tick; if it dies mid-task, a survivor takes the tick
  * over once the lease has expired (see README: what "no missed tick" means).
  */
 import { randomBytes } from 'node:crypto';
@@ -78,12 +78,22 @@ function startBuggy(): void {
 
 let claimNumber = 0;
 
-/** Claim every (task, tick) in [from, to] that is free or whose lease expired unfinished; returns the ticks won. */
-async function claim(task: string, from: number, to: number, token: string): Promise<number[]> {
+/**
+ * Claim the oldest (task, tick) in [from, to] that is free or whose lease expired unfinished; returns
+ * the tick won, or undefined. One tick at a time: a replica that claimed several ticks at once would
+ * still hold the later ones' leases while working through the earlier ones, let them expire, and have
+ * them taken over and run twice (it did, with 900 ms tasks, after every database reset).
+ */
+async function claim(task: string, from: number, to: number, token: string): Promise<number | undefined> {
   const { rows } = await pool.query<{ tick: string }>(
     `INSERT INTO task_claims (task, tick, instance, token, lease_until)
      SELECT $1, t, $2, $3, clock_timestamp() + make_interval(secs => $4::float8 / 1000)
      FROM generate_series($5::bigint, $6::bigint) AS t
+     WHERE NOT EXISTS (
+       SELECT 1 FROM task_claims c
+       WHERE c.task = $1 AND c.tick = t AND (c.done_at IS NOT NULL OR c.lease_until >= clock_timestamp()))
+     ORDER BY t
+     LIMIT 1
      ON CONFLICT (task, tick) DO UPDATE
        SET instance = EXCLUDED.instance, token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
            claims = task_claims.claims + 1
@@ -91,7 +101,7 @@ async function claim(task: string, from: number, to: number, token: string): Pro
      RETURNING tick`,
     [task, INSTANCE, token, LEASE_MS, from, to],
   );
-  return rows.map((r) => Number(r.tick)).sort((a, b) => a - b);
+  return rows[0] ? Number(rows[0].tick) : undefined;
 }
 
 /** Record the execution only if the claim is still ours (fencing token), in one transaction. */
@@ -130,9 +140,12 @@ function startFixed(): void {
     busy.add(task);
     void (async () => {
       try {
-        const now = tickNow();
-        const token = `${PROCESS_TOKEN}:${++claimNumber}`;
-        for (const tick of await claim(task, now - LOOKBACK_S, now, token)) {
+        // Oldest claimable tick first, one at a time, until none is left.
+        for (;;) {
+          const now = tickNow();
+          const token = `${PROCESS_TOKEN}:${++claimNumber}`;
+          const tick = await claim(task, now - LOOKBACK_S, now, token);
+          if (tick === undefined) break;
           await work();
           await complete(task, tick, token);
         }
