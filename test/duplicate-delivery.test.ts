@@ -33,8 +33,11 @@ describe('duplicate delivery', () => {
     const inv = report.trials[0]!.invariants.find((i) => i.name === 'one-charge-per-order')!;
     expect(inv.witnessCount).toBe(10);
     expect(inv.witnesses[0]).toMatchObject({ problem: 'duplicate', executions: 2 });
-    // Round-robin over two replicas: the two copies of a message went to different replicas.
-    expect([...(inv.witnesses[0]!.by as string[])].sort()).toEqual(['0', '1']);
+    // Round-robin over two replicas: copies of a message go to different replicas — for most messages;
+    // which ones depends on how the other messages' sends interleave (10 ms apart, copies 30 ms apart),
+    // so the test asks for some, not for the first. A per-replica in-memory dedup could not catch these.
+    const byBoth = inv.witnesses.filter((w) => [...(w.by as string[])].sort().join() === '0,1');
+    expect(byBoth.length).toBeGreaterThan(0);
     expect(report.trials[0]!.load.requests).toBe(20);
   });
 
