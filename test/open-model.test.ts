@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { observe } from '../src/invariants/threshold.js';
 import { parseThreshold } from '../src/invariants/threshold-expr.js';
@@ -86,5 +89,31 @@ describe('constant-arrival-rate', () => {
     expect(load.openModel!.dropped).toBeGreaterThan(0);
     expect(load.records.filter((r) => r.error === 'dropped')).toHaveLength(load.openModel!.dropped);
     expect(load.warnings.join('\n')).toMatch(/dropped after 200 ms/);
+  });
+
+  it('gives up a request timeoutMs after its actual send even while its body keeps trickling', async () => {
+    // Headers at once, then a chunk every 20 ms forever: undici's idle timeouts never fire.
+    const server = createServer((req, res) => {
+      if (req.url === '/health') return void res.end('ok');
+      res.writeHead(200);
+      const drip = setInterval(() => res.write('.'), 20);
+      res.on('close', () => clearInterval(drip));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    stops.push(() => new Promise((r) => server.close(() => r()).closeAllConnections()));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const load = await runAgainst(url, {
+      rate: 20,
+      durationMs: 200,
+      preAllocatedConnections: 4,
+      timeoutMs: 300,
+    });
+    expect(load.records).toHaveLength(4);
+    for (const r of load.records) {
+      expect(r.error).toBe('TIMEOUT');
+      expect(r.latencyMs).toBeUndefined();
+    }
+    expect(load.durationMs).toBeLessThan(2000);
   });
 });

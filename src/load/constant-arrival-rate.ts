@@ -1,11 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import { z } from 'zod';
 import { requestTemplateSchema } from '../scenario/request-template.js';
-import { errorCode } from './burst/undici-common.js';
 import { DROPPED, LATE_THRESHOLD_MS, openModelStats } from './constant-arrival-rate-stats.js';
+import { CountingRequest } from './counting-request.js';
+import { DueTimer } from './due-timer.js';
 import type { LoadExecutor } from './executor.js';
-import type { PreparedRequest, RequestRecord } from './types.js';
+import { SendLog } from './send-log.js';
+import type { PreparedRequest } from './types.js';
 
 /**
  * `constant-arrival-rate` (k6's name): the open model. Request k is *intended* at
@@ -31,11 +32,25 @@ import type { PreparedRequest, RequestRecord } from './types.js';
  * error `dropped` and no latency (k6 drops at once; we wait, because dropping at once would hide exactly
  * the stall coordinated-omission correction is there to show).
  *
- * Timing: the scheduler sleeps with `setTimeout` until about 2 ms before the next intended send, then
- * yields with `setImmediate` (so responses are still read) until it is due. This spends CPU near each
- * send: at 2,000 req/s, about one core. If the generator's own lag (sends that had a free connection
- * but went out late) has p99 over 1 ms, the run carries a warning: the generator, not the target,
- * limited the schedule.
+ * Send time: a request's `sentAtMs` is when undici writes it to its socket (`counting-request.ts`), so
+ * send lag (actual − intended) includes any wait for a connection to open or to become reusable.
+ *
+ * Timing (`due-timer.ts`): the scheduler sleeps with `setTimeout` until 2 ms before the next intended
+ * send, then turns the event loop with `setImmediate` (so responses are still read) until it is due; all
+ * sends due by then go out in that turn. At 500 req/s and above this keeps one core busy. The request
+ * path allocates little and keeps no object per request while the schedule runs (no promise, stream or
+ * timer per request; records in typed arrays), so scavenges stay short (about 0.5 ms at 2,000 req/s).
+ *
+ * Warm-up (`warmUpMs`): before the clock starts, the same schedule runs at the configured rate against
+ * the health path on the pre-allocated connections, unrecorded, then rests 50 ms. A cold generator runs
+ * interpreted code while V8 compiles the send path in the background, and sends late meanwhile.
+ * Measured, 10 s at 2,000 req/s on 2 vCPUs: after a 50 ms burst of 1,000 health requests, 184–272
+ * sends were more than 1 ms late, 150–210 of them in the first 0.5 s; after 0.5 s at the rate, 22–144;
+ * after 1 s, 11–37. The load's `startedAtMs` is after the warm-up; fault times on the trial's
+ * timeline count from the trial start, so they move earlier relative to the load by `warmUpMs`.
+ *
+ * If the generator's own lag (sends that had a free connection but went out late) has p99 over 1 ms,
+ * the run carries a warning: the generator, not the target, limited the schedule.
  */
 export const config = z
   .strictObject({
@@ -44,7 +59,7 @@ export const config = z
     rate: z.number().positive().max(1_000_000),
     /** How long new requests arrive, ms; in-flight requests are then awaited. */
     durationMs: z.int().positive(),
-    /** Connections opened and warmed (one `GET` of the health path each) before the clock starts. */
+    /** Connections opened (one `GET` of the health path each) before the warm-up. */
     preAllocatedConnections: z.int().min(1).max(10_000).default(10),
     /** Most connections ever open; default `preAllocatedConnections`. */
     maxConnections: z.int().min(1).max(10_000).optional(),
@@ -52,6 +67,8 @@ export const config = z
     maxQueueMs: z.int().positive().default(10_000),
     /** Deadline of each request from its actual send to the end of its body, ms. */
     timeoutMs: z.int().positive().default(30_000),
+    /** How long the schedule runs against the health path before the clock starts, ms; 0: no warm-up. */
+    warmUpMs: z.int().min(0).max(60_000).default(500),
     request: requestTemplateSchema,
   })
   .refine((c) => c.maxConnections === undefined || c.maxConnections >= c.preAllocatedConnections, {
@@ -63,7 +80,8 @@ export type ConstantArrivalRateConfig = z.output<typeof config>;
 interface Connection {
   id: number;
   client: Client;
-  busy: boolean;
+  /** The request on the wire, if any (one at a time: no pipelining). */
+  request: CountingRequest | undefined;
 }
 
 interface Due {
@@ -71,49 +89,27 @@ interface Due {
   intendedAtMs: number;
 }
 
-/**
- * Send one request and read its whole body, counting bytes and lines without keeping it (an export of
- * hundreds of MiB passes through); the first 512 bytes are kept for witnesses. Never rejects.
- */
-export async function sendCounting(
-  client: Client,
-  req: PreparedRequest,
-  clock: () => number,
-  timeoutMs: number,
-): Promise<Omit<RequestRecord, 'index' | 'connection' | 'sentAtMs'>> {
-  const t0 = clock();
-  try {
-    const res = await client.request({
-      method: req.method as 'GET',
-      path: req.path,
-      headers: req.headers,
-      body: req.body,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    let bytes = 0;
-    let lines = 0;
-    let head = '';
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      if (head.length < 512) head += chunk.subarray(0, 512 - head.length).toString('utf8');
-      bytes += chunk.length;
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-    }
-    return {
-      status: res.statusCode,
-      latencyMs: clock() - t0,
-      body: head,
-      bodyBytes: bytes,
-      bodyLines: lines,
-    };
-  } catch (err) {
-    return { error: errorCode(err) };
-  }
+/** One pass of the schedule: the warm-up or the measured load. */
+interface Phase {
+  render: (i: number) => PreparedRequest;
+  log: SendLog;
+  /** Indexes of sends that found no free connection at their intended time. */
+  waited: Set<number>;
+  /** Whether connections may be opened beyond the pre-allocated ones. */
+  grow: boolean;
 }
+
+/** Pause between the warm-up and the clock's start, for V8's background compilation, ms. */
+const WARM_UP_REST_MS = 50;
+
+/** Error a request gets when its deadline (`timeoutMs` from its actual send) passed. */
+const deadlinePassed = () => new DOMException('request deadline passed', 'TimeoutError');
 
 export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
   const maxConnections = cfg.maxConnections ?? cfg.preAllocatedConnections;
   const intervalMs = 1000 / cfg.rate;
   const scheduled = Math.max(1, Math.floor((cfg.rate * cfg.durationMs) / 1000));
+  const warmUpRequests = Math.floor((cfg.rate * cfg.warmUpMs) / 1000);
   return {
     async run(ctx) {
       const newConnection = (): Connection => ({
@@ -124,109 +120,138 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
           bodyTimeout: cfg.timeoutMs,
           keepAliveTimeout: 60_000,
         }),
-        busy: false,
+        request: undefined,
       });
       const connections: Connection[] = [];
-      const records: RequestRecord[] = [];
-      const waited = new Set<number>();
-      const queue: Due[] = [];
-      const inFlight = new Set<Promise<void>>();
+      /** Idle connections, longest idle first: undici reuses a connection one event-loop turn after its response. */
       const free: Connection[] = [];
-      try {
-        for (let i = 0; i < cfg.preAllocatedConnections; i++) connections.push(newConnection());
-        await Promise.all(
-          connections.map(async (c) => {
-            const res = await c.client.request({ method: 'GET', path: ctx.healthPath });
-            await res.body.dump();
-          }),
-        );
-        free.push(...connections);
+      const queue: Due[] = [];
+      const timer = new DueTimer(ctx.clock);
+      let phase: Phase | undefined;
+      let inFlight = 0;
+      let onSettled: (() => void) | undefined;
+      let sweep: NodeJS.Timeout | undefined;
 
-        const send = (c: Connection, due: Due) => {
-          c.busy = true;
-          const req = ctx.render(due.index);
-          const sentAtMs = ctx.clock();
-          const p = sendCounting(c.client, req, ctx.clock, cfg.timeoutMs).then((r) => {
-            records.push({
-              index: due.index,
-              connection: c.id,
-              sentAtMs,
-              intendedAtMs: due.intendedAtMs,
-              ...r,
-            });
-            c.busy = false;
-            free.push(c);
-            inFlight.delete(p);
-            pump();
-          });
-          inFlight.add(p);
-        };
-        const pump = () => {
-          const now = ctx.clock();
-          while (queue.length > 0 && now - queue[0]!.intendedAtMs > cfg.maxQueueMs) {
-            const d = queue.shift()!;
-            records.push({
-              index: d.index,
-              connection: -1,
-              sentAtMs: now,
-              intendedAtMs: d.intendedAtMs,
-              error: DROPPED,
-            });
+      const send = (c: Connection, due: Due, p: Phase) => {
+        inFlight++;
+        c.request = CountingRequest.send(c.client, p.render(due.index), ctx.clock, (r) => {
+          p.log.add(due.index, c.id, due.intendedAtMs, r.result());
+          c.request = undefined;
+          free.push(c);
+          inFlight--;
+          onSettled?.();
+          pump();
+        });
+      };
+      /** Hand queued sends to free connections (opening new ones up to the limit); drop the stale. */
+      const pump = () => {
+        const p = phase;
+        if (!p) return;
+        const now = ctx.clock();
+        while (queue.length > 0 && now - queue[0]!.intendedAtMs > cfg.maxQueueMs) {
+          const d = queue.shift()!;
+          p.log.add(d.index, -1, d.intendedAtMs, { sentAtMs: now, error: DROPPED });
+        }
+        while (queue.length > 0) {
+          let c = free.shift();
+          if (!c && p.grow && connections.length < maxConnections) {
+            c = newConnection();
+            connections.push(c);
           }
-          while (queue.length > 0) {
-            let c = free.pop();
-            if (!c && connections.length < maxConnections) {
-              c = newConnection();
-              connections.push(c);
-            }
-            if (!c) return;
-            send(c, queue.shift()!);
-          }
-        };
-
-        const startAtMs = ctx.clock() + 5;
-        let next = 0;
-        while (next < scheduled && !ctx.signal.aborted) {
-          const due = startAtMs + next * intervalMs;
-          const ahead = due - ctx.clock();
-          if (ahead > 2) await sleep(ahead - 2);
-          else if (ahead > 0) await new Promise((r) => setImmediate(r));
-          else {
-            // Everything due by now goes into the queue in order; the pump hands it to free connections.
+          if (!c) return;
+          send(c, queue.shift()!, p);
+        }
+      };
+      /** Queue `count` sends `everyMs` apart from `startAtMs` as they fall due; resolves after the last. */
+      const schedule = (p: Phase, startAtMs: number, everyMs: number, count: number) =>
+        new Promise<void>((resolve) => {
+          phase = p;
+          const intendedAt = (k: number) => startAtMs + k * everyMs;
+          let next = 0;
+          const stop = () => {
+            timer.cancel();
+            resolve();
+          };
+          ctx.signal.addEventListener('abort', stop, { once: true });
+          // Everything due by now goes into the queue in order; the pump hands it to free connections.
+          const tick = () => {
             const now = ctx.clock();
-            while (next < scheduled && startAtMs + next * intervalMs <= now) {
-              const noConnection = free.length === 0 && connections.length >= maxConnections;
-              if (queue.length > 0 || noConnection) waited.add(next);
-              queue.push({ index: next, intendedAtMs: startAtMs + next * intervalMs });
+            while (next < count && intendedAt(next) <= now) {
+              const noConnection = free.length === 0 && (!p.grow || connections.length >= maxConnections);
+              if (queue.length > 0 || noConnection) p.waited.add(next);
+              queue.push({ index: next, intendedAtMs: intendedAt(next) });
               next++;
               pump();
             }
-          }
-        }
-        // Drain: queued requests still get a connection (or are dropped after maxQueueMs).
-        while (queue.length > 0 || inFlight.size > 0) {
+            if (next < count) timer.at(intendedAt(next), tick);
+            else {
+              ctx.signal.removeEventListener('abort', stop);
+              resolve();
+            }
+          };
+          timer.at(startAtMs, tick);
+        });
+      /** Wait for the requests in flight; queued ones still get a connection or are dropped. */
+      const drain = async (p: Phase, untilMs = Number.POSITIVE_INFINITY) => {
+        while ((queue.length > 0 || inFlight > 0) && ctx.clock() < untilMs) {
           if (ctx.signal.aborted && queue.length > 0) {
             const now = ctx.clock();
             for (const d of queue.splice(0)) {
-              records.push({
-                index: d.index,
-                connection: -1,
-                sentAtMs: now,
-                intendedAtMs: d.intendedAtMs,
-                error: 'aborted',
-              });
+              p.log.add(d.index, -1, d.intendedAtMs, { sentAtMs: now, error: 'aborted' });
             }
           }
-          if (inFlight.size > 0) await Promise.race([...inFlight, sleep(100)]);
-          else await sleep(Math.min(100, cfg.maxQueueMs));
+          let wait: NodeJS.Timeout | undefined;
+          await new Promise<void>((resolve) => {
+            onSettled = resolve;
+            wait = setTimeout(resolve, inFlight > 0 ? 100 : Math.min(100, cfg.maxQueueMs));
+          });
+          clearTimeout(wait);
+          onSettled = undefined;
           pump();
         }
-        records.sort((a, b) => a.index - b.index);
+      };
+
+      try {
+        for (let i = 0; i < cfg.preAllocatedConnections; i++) connections.push(newConnection());
+        free.push(...connections);
+        // One timer for every deadline instead of one per request.
+        sweep = setInterval(
+          () => {
+            const now = ctx.clock();
+            for (const c of connections) {
+              const r = c.request;
+              if (r?.written && !r.finished && now - r.sentAtMs > cfg.timeoutMs) r.abort(deadlinePassed());
+            }
+          },
+          Math.min(1000, Math.max(10, cfg.timeoutMs / 10)),
+        );
+
+        const health = { index: 0, method: 'GET', path: ctx.healthPath, headers: {} };
+        await Promise.all(
+          connections.map(
+            (c) => new Promise((resolve) => CountingRequest.send(c.client, health, ctx.clock, resolve)),
+          ),
+        );
+        if (warmUpRequests > 0 && !ctx.signal.aborted) {
+          // Warm-up (see above). Sends still queued when it ends are abandoned, and its stragglers get
+          // at most a second before the clock starts anyway.
+          const warmUp: Phase = { render: () => health, log: new SendLog(), waited: new Set(), grow: false };
+          await schedule(warmUp, ctx.clock(), intervalMs, warmUpRequests);
+          queue.length = 0;
+          await drain(warmUp, ctx.clock() + 1000);
+          await new Promise((resolve) => setTimeout(resolve, WARM_UP_REST_MS));
+        }
+
+        const measured: Phase = { render: ctx.render, log: new SendLog(), waited: new Set(), grow: true };
+        const startAtMs = ctx.clock() + 5;
+        if (!ctx.signal.aborted) await schedule(measured, startAtMs, intervalMs, scheduled);
+        await drain(measured);
+        const records = measured.log.toRecords().sort((a, b) => a.index - b.index);
         const stats = openModelStats(records, {
           targetRatePerSec: cfg.rate,
           scheduled,
           connections: connections.length,
-          waited,
+          waited: measured.waited,
         });
         const warnings: string[] = [];
         // Percentiles of a handful of sends say nothing about saturation: judge from 100 sends on.
@@ -249,6 +274,8 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
           openModel: stats,
         };
       } finally {
+        clearInterval(sweep);
+        timer.cancel();
         await Promise.all(connections.map((c) => c.client.destroy().catch(() => undefined)));
       }
     },
