@@ -241,9 +241,17 @@ async function runTrial(
   await env.database.reset(sql);
   const template = 'request' in scenario.load ? scenario.load.request : undefined;
   const runSignal = signal ?? new AbortController().signal;
-  // The fault timeline runs beside the load: its `at` times count from here.
-  const timeline = startTimeline(scheduleFaults(scenario.faults), { env, clock, signal: runSignal });
+  // The fault timeline runs beside the load: its `at` times count from load start — when `run` is
+  // called, or, for an executor that warms up first, when it says the measured load starts.
+  let timeline: ReturnType<typeof startTimeline> | undefined;
   const window = { startEpochMs: Date.now(), startMs: clock(), endEpochMs: 0, endMs: 0 };
+  const measuredLoadStarts = () => {
+    if (timeline) return;
+    window.startEpochMs = Date.now();
+    window.startMs = clock();
+    timeline = startTimeline(scheduleFaults(scenario.faults), { env, clock, signal: runSignal });
+  };
+  if (!executor.warmsUp) measuredLoadStarts();
   let load: LoadResult;
   let faults: FaultRecord[] = [];
   // RSS of every replica while the load runs; the enforced limit kills through the env (a kill on purpose).
@@ -261,6 +269,7 @@ async function runTrial(
       clock,
       signal: runSignal,
       healthPath,
+      measuredLoadStarts,
       render: (i) => {
         if (!template) throw new Error(`load type ${scenario.load.type} has no request template`);
         return renderRequest(template, { i, n: i + 1, trial });
@@ -275,7 +284,7 @@ async function runTrial(
     window.endEpochMs = Date.now();
     window.endMs = clock();
     // Revert what is still applied even when the load threw.
-    faults = await timeline.stop();
+    faults = timeline ? await timeline.stop() : [];
     replicas = await sampler.stop();
     upstreams = arrivals.stop();
   }

@@ -1,12 +1,18 @@
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { observe } from '../src/invariants/threshold.js';
 import { parseThreshold } from '../src/invariants/threshold-expr.js';
 import { config, create } from '../src/load/constant-arrival-rate.js';
 import type { LoadResult } from '../src/load/types.js';
+import { runScenario } from '../src/run.js';
+import { parseScenario } from '../src/scenario/load.js';
 import { spawnFixtureServer } from './fixtures/spawn-server.js';
+import { ROOT } from './helpers.js';
 
 /**
  * The open model against a real HTTP server in its own process. The coordinated-omission demonstration
@@ -115,5 +121,48 @@ describe('constant-arrival-rate', () => {
       expect(r.latencyMs).toBeUndefined();
     }
     expect(load.durationMs).toBeLessThan(2000);
+  });
+});
+
+describe('constant-arrival-rate in a run', () => {
+  it('counts fault times from the first measured send, not from the start of its warm-up', async () => {
+    const path = join(ROOT, 'scenarios', 'open-model-fault.yaml'); // not written: paths resolve from here
+    const scenario = parseScenario(
+      `name: open-model-fault
+target:
+  command: node ../dist/targets/jobs/server.js
+  health: { path: /health }
+database:
+  schema: ../targets/jobs/schema.sql
+  seed: ../targets/jobs/seed.sql
+load:
+  type: constant-arrival-rate
+  rate: 50
+  durationMs: 2000
+  warmUpMs: 800
+  request: { method: GET, path: /health }
+faults:
+  - type: pg-terminate-backends
+    at: 1s
+invariants:
+  - type: responses
+    name: served
+    allowed: [200]
+trials: 1
+`,
+      path,
+    );
+    const { report } = await runScenario(scenario, {
+      trials: 1,
+      outDir: mkdtempSync(join(tmpdir(), 'whatbreaks-open-model-fault-')),
+    });
+    const trial = report.trials[0]!;
+    const firstSend = Math.min(...trial.load.records.map((r) => r.sentAtMs));
+    const fault = trial.faults![0]!;
+    expect(fault.outcome).toBe('applied');
+    // 1 s after the first measured send (the timeline's timer may fire a little late), not 800 ms of
+    // warm-up earlier.
+    expect(fault.startMs - firstSend).toBeGreaterThanOrEqual(990);
+    expect(fault.startMs - firstSend).toBeLessThan(1300);
   });
 });

@@ -46,8 +46,8 @@ import type { PreparedRequest } from './types.js';
  * interpreted code while V8 compiles the send path in the background, and sends late meanwhile.
  * Measured, 10 s at 2,000 req/s on 2 vCPUs: after a 50 ms burst of 1,000 health requests, 184–272
  * sends were more than 1 ms late, 150–210 of them in the first 0.5 s; after 0.5 s at the rate, 22–144;
- * after 1 s, 11–37. The load's `startedAtMs` is after the warm-up; fault times on the trial's
- * timeline count from the trial start, so they move earlier relative to the load by `warmUpMs`.
+ * after 1 s, 11–37. The load's `startedAtMs` is after the warm-up, and so are the fault timeline's start
+ * (its `at` times count from the first measured send) and the trial's window (`warmsUp`).
  *
  * If the generator's own lag (sends that had a free connection but went out late) has p99 over 1 ms,
  * the run carries a warning: the generator, not the target, limited the schedule.
@@ -111,6 +111,7 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
   const scheduled = Math.max(1, Math.floor((cfg.rate * cfg.durationMs) / 1000));
   const warmUpRequests = Math.floor((cfg.rate * cfg.warmUpMs) / 1000);
   return {
+    warmsUp: true,
     async run(ctx) {
       const newConnection = (): Connection => ({
         id: connections.length,
@@ -244,6 +245,7 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
 
         const measured: Phase = { render: ctx.render, log: new SendLog(), waited: new Set(), grow: true };
         const startAtMs = ctx.clock() + 5;
+        ctx.measuredLoadStarts?.();
         if (!ctx.signal.aborted) await schedule(measured, startAtMs, intervalMs, scheduled);
         await drain(measured);
         const records = measured.log.toRecords().sort((a, b) => a.index - b.index);

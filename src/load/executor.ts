@@ -11,6 +11,12 @@ import type { LoadResult, PreparedRequest } from './types.js';
  */
 export interface LoadExecutor {
   run(ctx: LoadContext): Promise<LoadResult>;
+  /**
+   * True when `run` warms up before the measured load: it then calls `ctx.measuredLoadStarts()` when
+   * the measured load begins, and the fault timeline (whose `at` times count from load start) and the
+   * trial's window start there instead of when `run` is called.
+   */
+  warmsUp?: boolean;
 }
 
 export interface LoadContext {
@@ -24,4 +30,6 @@ export interface LoadContext {
   healthPath: string;
   /** Renders request number `i` of this trial from the scenario's request template. */
   render: (i: number) => PreparedRequest;
+  /** Executors with `warmsUp` call it right before the first measured send (idempotent; optional for callers outside a run). */
+  measuredLoadStarts?: () => void;
 }
