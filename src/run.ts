@@ -148,6 +148,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       target: launch,
       runDir,
       maxConnections,
+      fsync: scenario.database.fsync,
       prepareDatabase: async (db) => {
         // Large tables are generated once per run, before anything else connects (`scenario/seed.ts`).
         const gen = scenario.database.generate;

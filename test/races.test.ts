@@ -103,6 +103,31 @@ describe('maxSpreadMs', () => {
   });
 });
 
+describe('database.fsync', () => {
+  async function fsyncSetting(fsync: boolean | undefined): Promise<RunReport> {
+    const s = loadScenario(join(ROOT, 'scenarios', 'single-completion.yaml'));
+    const scenario = {
+      ...s,
+      database: { ...s.database, ...(fsync === undefined ? {} : { fsync }) },
+      invariants: [
+        ...s.invariants,
+        {
+          type: 'sql',
+          name: 'fsync-as-configured',
+          query: `SELECT current_setting('fsync') AS fsync WHERE current_setting('fsync') <> '${fsync === false ? 'off' : 'on'}'`,
+        },
+      ],
+    } as typeof s;
+    const { report } = await runScenario(scenario, { variant: 'fixed', trials: 1, outDir: outDir() });
+    return report;
+  }
+
+  it('is on unless the scenario turns it off', async () => {
+    expect((await fsyncSetting(undefined)).verdict).toBe('pass');
+    expect((await fsyncSetting(false)).verdict).toBe('pass');
+  });
+});
+
 describe('the CLI', () => {
   it('exits 1 on a violation and 0 when every invariant holds, writing report.json in --out', () => {
     const dir = outDir();

@@ -135,7 +135,10 @@ async function startDocker(
           'postgres',
           '-c',
           `max_connections=${spec.maxConnections}`,
-          // Commits flush the WAL, as in production (see OWN_SESSION_OPTIONS in postgres-database.ts).
+          // Commits flush the WAL, as in production, unless the scenario says `fsync: false` (see
+          // OWN_SESSION_OPTIONS in postgres-database.ts).
+          '-c',
+          `fsync=${spec.fsync === false ? 'off' : 'on'}`,
           '-c',
           'full_page_writes=off',
         ])

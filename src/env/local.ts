@@ -81,7 +81,10 @@ async function startLocal(
       'listen_addresses=127.0.0.1',
       '-c',
       'unix_socket_directories=',
-      // Commits flush the WAL, as in production (see OWN_SESSION_OPTIONS in postgres-database.ts).
+      // Commits flush the WAL, as in production, unless the scenario says `fsync: false` (see
+      // OWN_SESSION_OPTIONS in postgres-database.ts).
+      '-c',
+      `fsync=${spec.fsync === false ? 'off' : 'on'}`,
       '-c',
       'full_page_writes=off',
     ],

@@ -24,6 +24,8 @@ export interface EnvironmentSpec {
   runDir: string;
   /** PostgreSQL `max_connections`. */
   maxConnections: number;
+  /** PostgreSQL `fsync`; default true (see `database.fsync` in the scenario schema). */
+  fsync?: boolean;
   /** Runs once the database is up and before the target starts (e.g. apply the schema it expects). */
   prepareDatabase?: (db: Database) => Promise<void>;
   /** Called with progress lines worth showing (e.g. `postgres ready on 127.0.0.1:54012`). */

@@ -101,6 +101,12 @@ export const databaseSchema = z.strictObject({
   setup: z.string().optional(),
   /** PostgreSQL `max_connections`; default sized for the load (2 × burst + 20, at least 100). */
   maxConnections: z.int().min(10).max(10_000).optional(),
+  /**
+   * PostgreSQL `fsync` (default true: commits flush the WAL as in production, so a commit inside a race
+   * window costs what it costs there). `false` is faster — hot-row scenarios such as double-booking run
+   * ≈ 4× faster — at the price of narrower race windows (bench/RESULTS.md, "Session 2").
+   */
+  fsync: z.boolean().default(true),
   /** Tables of millions of rows generated once per run, read-only during trials (`scenario/seed.ts`). */
   generate: generateSchema.optional(),
   /**
