@@ -103,8 +103,8 @@ export const databaseSchema = z.strictObject({
   maxConnections: z.int().min(10).max(10_000).optional(),
   /**
    * PostgreSQL `fsync` (default true: commits flush the WAL as in production, so a commit inside a race
-   * window costs what it costs there). `false` is faster — hot-row scenarios such as double-booking run
-   * ≈ 4× faster — at the price of narrower race windows (bench/RESULTS.md, "Session 2").
+   * window costs what it costs there). `false` is faster — double-booking's 10 buggy trials took 19.5 s
+   * instead of 59.4 s — at the price of narrower race windows (bench/RESULTS.md, "Session 2").
    */
   fsync: z.boolean().default(true),
   /** Tables of millions of rows generated once per run, read-only during trials (`scenario/seed.ts`). */
