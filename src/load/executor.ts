@@ -30,6 +30,9 @@ export interface LoadContext {
   healthPath: string;
   /** Renders request number `i` of this trial from the scenario's request template. */
   render: (i: number) => PreparedRequest;
-  /** Executors with `warmsUp` call it right before the first measured send (idempotent; optional for callers outside a run). */
+  /**
+   * Executors with `warmsUp` call it right before the first measured send (idempotent). Absent when an
+   * executor is driven outside a run (benchmarks, tests).
+   */
   measuredLoadStarts?: () => void;
 }

@@ -10,8 +10,9 @@
  * VARIANT=fixed: a cluster-wide claim in PostgreSQL. Every `POLL_MS` each replica claims, in one
  * statement, the oldest (task, tick) of the last few seconds that nobody holds — or whose holder's lease
  * (`LEASE_MS`, default 2000) ran out before it finished — with `INSERT … ON CONFLICT DO UPDATE … WHERE
- * lease expired`, runs it, and claims the next until none is left. Exactly one replica gets each tick; if it dies mid-task, a survivor takes the tick
- * over once the lease has expired (see README: what "no missed tick" means).
+ * lease expired`, runs it, and claims the next until none is left. Exactly one replica gets each tick;
+ * if it dies mid-task, a survivor takes the tick over once the lease has expired (see README: what "no
+ * missed tick" means).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
