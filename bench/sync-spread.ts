@@ -3,7 +3,8 @@
  * of one burst, ms) at `targets/probe`, for N requests, per mode, over BURSTS bursts: median and p90.
  *
  * Modes: the four burst senders (`naive`, `barrier`, `last-byte`, `single-packet`, via the registry the
- * burst executor uses), plus two baselines from outside whatbreaks: `undici-all` (what a test usually
+ * burst executor uses; `last-byte` with its default release threads), `last-byte-1t` (last-byte from the
+ * main thread alone), plus two baselines from outside whatbreaks: `undici-all` (what a test usually
  * does: `Promise.all` of N undici requests on a fresh Agent) and `autocannon` (`connections: N, amount: N`).
  *
  * Build and run (see bench/README.md):
@@ -14,6 +15,7 @@
  * the receiver never share an event loop.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +27,8 @@ import type { SyncMode } from '../src/load/burst/sender.js';
 import type { PreparedRequest } from '../src/load/types.js';
 
 const SENDER_MODES: SyncMode[] = ['naive', 'barrier', 'last-byte', 'single-packet'];
-const ALL_MODES = [...SENDER_MODES, 'undici-all', 'autocannon'] as const;
+/** `last-byte-1t`: last-byte with one release thread, beside `last-byte`'s default (`auto`). */
+const ALL_MODES = [...SENDER_MODES, 'last-byte-1t', 'undici-all', 'autocannon'] as const;
 type Mode = (typeof ALL_MODES)[number];
 
 const { values } = parseArgs({
@@ -37,11 +40,13 @@ const { values } = parseArgs({
     once: { type: 'string' },
     'hold-ms': { type: 'string', default: '50' },
     'streams-per-connection': { type: 'string', default: '25' },
+    'release-threads': { type: 'string', default: 'auto' },
   },
 });
 
 const holdMs = Number(values['hold-ms']);
 const streamsPerConnection = Number(values['streams-per-connection']);
+const releaseThreads = values['release-threads'] === 'auto' ? 'auto' : Number(values['release-threads']);
 
 function burstRequests(n: number): PreparedRequest[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -53,8 +58,8 @@ function burstRequests(n: number): PreparedRequest[] {
   }));
 }
 
-/** Run one burst of `mode` with N requests against `base`. */
-async function oneBurst(mode: Mode, base: URL, n: number): Promise<void> {
+/** Run one burst of `mode` with N requests against `base`; the client's send spread (ms) if known. */
+async function oneBurst(mode: Mode, base: URL, n: number): Promise<number | undefined> {
   const requests = burstRequests(n);
   if (mode === 'undici-all') {
     const agent = new Agent({ connections: n });
@@ -73,7 +78,7 @@ async function oneBurst(mode: Mode, base: URL, n: number): Promise<void> {
     } finally {
       await agent.close();
     }
-    return;
+    return undefined;
   }
   if (mode === 'autocannon') {
     await autocannon({
@@ -84,22 +89,24 @@ async function oneBurst(mode: Mode, base: URL, n: number): Promise<void> {
       connections: n,
       amount: n,
     });
-    return;
+    return undefined;
   }
-  const sender = senderFor(mode)({
+  const sender = senderFor(mode === 'last-byte-1t' ? 'last-byte' : mode)({
     baseUrl: base,
     clock: () => performance.now(),
     timeoutMs: 10_000,
     warmupPath: '/health',
     holdMs,
     streamsPerConnection,
+    releaseThreads: mode === 'last-byte-1t' ? 1 : releaseThreads,
   });
   try {
     await sender.prepare(requests);
-    const { records } = await sender.release();
+    const { records, sendSpreadMs } = await sender.release();
     const failed = records.filter((r) => r.status !== 200);
     if (failed.length)
       throw new Error(`${mode}: ${failed.length} requests failed, e.g. ${JSON.stringify(failed[0])}`);
+    return sendSpreadMs;
   } finally {
     await sender.close();
   }
@@ -156,9 +163,11 @@ async function main(): Promise<void> {
       for (const mode of modes) {
         const data: number[] = [];
         const handler: number[] = [];
+        const send: number[] = [];
         for (let b = 0; b < bursts; b++) {
           await probeJson(base, '/__probe/reset', 'POST');
-          await oneBurst(mode, base, n);
+          const sendSpread = await oneBurst(mode, base, n);
+          if (sendSpread !== undefined) send.push(sendSpread);
           await sleep(20); // let the probe finish handling before asking
           const a = await probeJson<ProbeArrivals>(base, '/__probe/arrivals');
           if (a.count !== n) throw new Error(`${mode} N=${n}: probe saw ${a.count} requests`);
@@ -167,8 +176,9 @@ async function main(): Promise<void> {
         }
         data.sort((x, y) => x - y);
         handler.sort((x, y) => x - y);
-        const f = (x: number) => x.toFixed(3);
-        const row = `| ${n} | ${mode} | ${f(quantile(data, 0.5))} | ${f(quantile(data, 0.9))} | ${f(quantile(handler, 0.5))} | ${f(quantile(handler, 0.9))} |`;
+        send.sort((x, y) => x - y);
+        const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
+        const row = `| ${n} | ${mode} | ${f(quantile(data, 0.5))} | ${f(quantile(data, 0.9))} | ${f(quantile(handler, 0.5))} | ${f(quantile(handler, 0.9))} | ${f(quantile(send, 0.5))} |`;
         rows.push(row);
         console.error(row);
       }
@@ -177,10 +187,12 @@ async function main(): Promise<void> {
     probe?.kill('SIGTERM');
   }
   console.log(
-    `arrival spread at targets/probe, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection)`,
+    `arrival spread at targets/probe, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
   );
-  console.log('| N | mode | socket-read median | socket-read p90 | handler median | handler p90 |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(
+    '| N | mode | socket-read median | socket-read p90 | handler median | handler p90 | send median |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }
 

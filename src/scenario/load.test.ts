@@ -106,6 +106,20 @@ describe('loadScenario', () => {
     ]);
   });
 
+  it('defaults last-byte release threads to auto and names a bad value with what it expects', () => {
+    expect(loadScenario(scenarioFile(VALID)).load).toMatchObject({ releaseThreads: 'auto' });
+    const twice = VALID.replace('requests: 20', 'requests: 20\n  releaseThreads: 2');
+    expect(loadScenario(scenarioFile(twice)).load).toMatchObject({ releaseThreads: 2 });
+    const { issues } = issuesOf(VALID.replace('requests: 20', 'requests: 20\n  releaseThreads: lots'));
+    expect(issues).toEqual([
+      expect.objectContaining({
+        line: 12,
+        field: 'load.releaseThreads',
+        message: expect.stringMatching(/'auto' or a whole number of threads/),
+      }),
+    ]);
+  });
+
   it('points a missing required field at the block that lacks it', () => {
     const { issues } = issuesOf(VALID.replace('  requests: 20\n', ''));
     expect(issues).toContainEqual(

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PreparedRequest } from '../types.js';
-import { lastByte } from './last-byte.js';
+import { lastByte, releaseThreadCount, splitEvenly } from './last-byte.js';
 import { serializeRequest } from './raw-http1.js';
 import type { SenderOptions } from './sender.js';
 
@@ -90,45 +91,60 @@ describe('last-byte sender', () => {
     target = undefined;
   });
 
-  it('pre-sends every request but its final byte, completes them on release', async () => {
-    const expected = new Map<number, Buffer>();
-    target = await rawTarget(expected, (i, _bytes, socket) => {
-      // chunked for odd requests, fixed length for even ones
-      if (i % 2)
-        socket.write(
-          `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nodd\r\n1\r\n${i}\r\n0\r\n\r\n`,
+  // With release threads, shares 1.. are opened, pre-sent and released by worker threads (the built
+  // `dist/src/load/burst/last-byte-worker.js`: `npm test` builds first).
+  it.each([1, 3])(
+    'pre-sends every request but its final byte, completes them on release (%i release threads)',
+    async (releaseThreads) => {
+      const expected = new Map<number, Buffer>();
+      target = await rawTarget(expected, (i, _bytes, socket) => {
+        // chunked for odd requests, fixed length for even ones
+        if (i % 2)
+          socket.write(
+            `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nodd\r\n1\r\n${i}\r\n0\r\n\r\n`,
+          );
+        else socket.write(`HTTP/1.1 201 Created\r\nContent-Length: ${String(i).length}\r\n\r\n${i}`);
+      });
+      const host = target.url.host;
+      for (const r of requests) expected.set(r.index, serializeRequest(r, host));
+
+      const sender = lastByte(options(target.url, { releaseThreads }));
+      try {
+        await sender.prepare(requests);
+        // Before release: each request is on the server, minus exactly its last byte.
+        await vi.waitFor(() => expect(target!.received.size).toBe(requests.length));
+        for (const r of requests) {
+          const full = expected.get(r.index)!;
+          await vi.waitFor(() => expect(target!.received.get(r.index)).toEqual(full.subarray(0, -1)));
+        }
+        const bodiless = expected.get(1)!;
+        expect(bodiless.subarray(-4).toString()).toBe('\r\n\r\n'); // held back: the final \n
+
+        const before = performance.now();
+        const outcome = await sender.release();
+        const after = performance.now();
+        for (const r of requests) expect(target.received.get(r.index)).toEqual(expected.get(r.index));
+        // Every stamp, the workers' included, is in the caller's clock.
+        for (const rec of outcome.records) {
+          expect(rec.sentAtMs).toBeGreaterThanOrEqual(before);
+          expect(rec.sentAtMs).toBeLessThanOrEqual(after);
+        }
+        expect(outcome.sendSpreadMs).toBeLessThanOrEqual(after - before);
+        expect(outcome.records.map((r) => [r.index, r.status, r.body, r.error])).toEqual(
+          requests.map((r) =>
+            r.index % 2
+              ? [r.index, 200, `odd${r.index}`, undefined]
+              : [r.index, 201, `${r.index}`, undefined],
+          ),
         );
-      else socket.write(`HTTP/1.1 201 Created\r\nContent-Length: ${String(i).length}\r\n\r\n${i}`);
-    });
-    const host = target.url.host;
-    for (const r of requests) expected.set(r.index, serializeRequest(r, host));
-
-    const sender = lastByte(options(target.url));
-    try {
-      await sender.prepare(requests);
-      // Before release: each request is on the server, minus exactly its last byte.
-      await vi.waitFor(() => expect(target!.received.size).toBe(requests.length));
-      for (const r of requests) {
-        const full = expected.get(r.index)!;
-        await vi.waitFor(() => expect(target!.received.get(r.index)).toEqual(full.subarray(0, -1)));
+        expect(outcome.records.map((r) => r.connection)).toEqual([0, 1, 2, 3, 4, 5]);
+        expect(outcome.sendSpreadMs).toBeGreaterThanOrEqual(0);
+        for (const rec of outcome.records) expect(rec.latencyMs).toBeGreaterThanOrEqual(0);
+      } finally {
+        await sender.close();
       }
-      const bodiless = expected.get(1)!;
-      expect(bodiless.subarray(-4).toString()).toBe('\r\n\r\n'); // held back: the final \n
-
-      const outcome = await sender.release();
-      for (const r of requests) expect(target.received.get(r.index)).toEqual(expected.get(r.index));
-      expect(outcome.records.map((r) => [r.index, r.status, r.body, r.error])).toEqual(
-        requests.map((r) =>
-          r.index % 2 ? [r.index, 200, `odd${r.index}`, undefined] : [r.index, 201, `${r.index}`, undefined],
-        ),
-      );
-      expect(outcome.records.map((r) => r.connection)).toEqual([0, 1, 2, 3, 4, 5]);
-      expect(outcome.sendSpreadMs).toBeGreaterThanOrEqual(0);
-      for (const rec of outcome.records) expect(rec.latencyMs).toBeGreaterThanOrEqual(0);
-    } finally {
-      await sender.close();
-    }
-  });
+    },
+  );
 
   it('over TLS (https:): the final byte is held back inside the encrypted stream and sent on release', async () => {
     const expected = new Map<number, Buffer>();
@@ -139,7 +155,7 @@ describe('last-byte sender', () => {
       true,
     );
     for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
-    const sender = lastByte(options(target.url));
+    const sender = lastByte(options(target.url, { releaseThreads: 2 }));
     try {
       await sender.prepare(requests);
       for (const r of requests) {
@@ -156,44 +172,90 @@ describe('last-byte sender', () => {
     }
   });
 
-  it('records the errno code when the target closes or resets, TIMEOUT when it never answers', async () => {
-    const expected = new Map<number, Buffer>();
-    const replies: Record<number, (s: Socket) => void> = {
-      0: (s) => s.end(), // FIN before any response
-      1: (s) => s.resetAndDestroy(), // RST
-      2: (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort'), // cut inside the body
-      3: (s) => s.write('HTTP/1.1 204 No Content\r\n\r\n'),
-      // 4 and 5: never answered
-    };
-    target = await rawTarget(expected, (i, _b, s) => replies[i]?.(s));
-    for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
-    const sender = lastByte(options(target.url, { timeoutMs: 300 }));
-    try {
-      await sender.prepare(requests);
-      const { records } = await sender.release();
-      expect(records.map((r) => r.error ?? r.status)).toEqual([
-        'SOCKET_CLOSED',
-        'ECONNRESET',
-        'SOCKET_CLOSED',
-        204,
-        'TIMEOUT',
-        'TIMEOUT',
-      ]);
-      for (const r of records) expect(typeof r.sentAtMs).toBe('number');
-    } finally {
+  it.each([1, 2])(
+    'records the errno code when the target closes or resets, TIMEOUT when it never answers (%i release threads)',
+    async (releaseThreads) => {
+      const expected = new Map<number, Buffer>();
+      const replies: Record<number, (s: Socket) => void> = {
+        0: (s) => s.end(), // FIN before any response
+        1: (s) => s.resetAndDestroy(), // RST
+        2: (s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort'), // cut inside the body
+        3: (s) => s.write('HTTP/1.1 204 No Content\r\n\r\n'),
+        // 4 and 5: never answered
+      };
+      target = await rawTarget(expected, (i, _b, s) => replies[i]?.(s));
+      for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
+      const sender = lastByte(options(target.url, { timeoutMs: 300, releaseThreads }));
+      try {
+        await sender.prepare(requests);
+        const { records } = await sender.release();
+        expect(records.map((r) => r.error ?? r.status)).toEqual([
+          'SOCKET_CLOSED',
+          'ECONNRESET',
+          'SOCKET_CLOSED',
+          204,
+          'TIMEOUT',
+          'TIMEOUT',
+        ]);
+        for (const r of records) expect(typeof r.sentAtMs).toBe('number');
+      } finally {
+        await sender.close();
+      }
+    },
+  );
+
+  it.each([1, 3])(
+    'fails prepare with ECONNREFUSED, and close() is safe before, after and twice (%i release threads)',
+    async (releaseThreads) => {
+      const probe = createServer();
+      await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+      const port = (probe.address() as { port: number }).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+      const sender = lastByte(options(new URL(`http://127.0.0.1:${port}`), { releaseThreads }));
       await sender.close();
-    }
+      await expect(sender.prepare(requests)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      await sender.close();
+      await sender.close();
+    },
+  );
+
+  it("close() after prepare, without release, closes every connection, the release threads' too", async () => {
+    const expected = new Map<number, Buffer>();
+    target = await rawTarget(expected, () => undefined);
+    for (const r of requests) expected.set(r.index, serializeRequest(r, target.url.host));
+    const sender = lastByte(options(target.url, { releaseThreads: 3 }));
+    await sender.prepare(requests);
+    await vi.waitFor(() => expect(target!.received.size).toBe(requests.length));
+    const closed = target.sockets.map((s) => new Promise<void>((r) => s.once('close', () => r())));
+    await sender.close();
+    await Promise.all(closed);
+    // Nothing was released: every request still lacks its final byte.
+    for (const r of requests)
+      expect(target.received.get(r.index)).toEqual(expected.get(r.index)!.subarray(0, -1));
+  });
+});
+
+describe('release threads', () => {
+  it('auto: one per 100 requests, at most the cores; never more than the requests, at least one', () => {
+    const cores = availableParallelism();
+    expect(releaseThreadCount('auto', 1)).toBe(1);
+    expect(releaseThreadCount(undefined, 100)).toBe(1);
+    expect(releaseThreadCount('auto', 101)).toBe(Math.min(2, cores));
+    expect(releaseThreadCount('auto', 10_000)).toBe(cores);
+    expect(releaseThreadCount(4, 2)).toBe(2);
+    expect(releaseThreadCount(3, 200)).toBe(3);
   });
 
-  it('fails prepare with ECONNREFUSED, and close() is safe before, after and twice', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
-    const sender = lastByte(options(new URL(`http://127.0.0.1:${port}`)));
-    await sender.close();
-    await expect(sender.prepare(requests)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
-    await sender.close();
-    await sender.close();
+  it('splits N requests into contiguous shares whose sizes differ by at most one', () => {
+    expect(splitEvenly(7, 3)).toEqual([
+      [0, 3],
+      [3, 5],
+      [5, 7],
+    ]);
+    expect(splitEvenly(2, 1)).toEqual([[0, 2]]);
+    expect(splitEvenly(200, 2)).toEqual([
+      [0, 100],
+      [100, 200],
+    ]);
   });
 });

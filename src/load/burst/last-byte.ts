@@ -1,8 +1,17 @@
-import type { Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { PreparedRequest } from '../types.js';
-import type { Http1Response } from './http1-response.js';
-import { ConnectionFailure, RawHttp1Connection, serializeRequest, settleRecord } from './raw-http1.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PreparedRequest, RequestRecord } from '../types.js';
+import {
+  LastByteShare,
+  monotonicMs,
+  ReleaseControl,
+  type ReleaseThreadInit,
+  type ReleaseThreadMessage,
+} from './last-byte-share.js';
+import { ConnectionFailure, serializeRequest } from './raw-http1.js';
 import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
 
 /**
@@ -20,94 +29,192 @@ import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
  * head's closing CRLF. Each record's `sentAtMs` is the clock right after its final-byte write;
  * `sendSpreadMs` is the spread of those. After release every request has `timeoutMs` ms to complete,
  * else `error: 'TIMEOUT'`; socket errors give the errno code (see `raw-http1.ts` for the list).
+ *
+ * **Release threads.** Each final-byte write runs the kernel's TCP send path (and, on loopback, the
+ * receiver's) inline: several µs per write, so one loop over 200 connections takes 1–3 ms. With
+ * `releaseThreads` > 1 the connections are split into that many contiguous shares; the main thread
+ * releases the first and each `worker_threads` worker (`last-byte-worker.ts`) another, all started by one
+ * shared word (the workers spin on it for the last moments, so they start within µs of each other).
+ * A share's sockets are opened in its own thread, since a socket belongs to the thread that opened it.
+ * `auto` uses one thread per `REQUESTS_PER_RELEASE_THREAD` requests, at most the machine's cores.
  */
 export const lastByte: SenderFactory = (options) => {
-  const sockets: Socket[] = [];
-  let connections: RawHttp1Connection[] = [];
-  let prepared: readonly PreparedRequest[] = [];
-  let finals: Buffer[] = [];
-  let responses: Array<Promise<Http1Response>> = [];
-  let timer: NodeJS.Timeout | undefined;
+  const own = new LastByteShare(options.baseUrl, options.timeoutMs);
+  let threads: ReleaseThread[] = [];
+  let control: Int32Array | undefined;
+  let ownIndices: number[] = [];
   let closed = false;
 
   const sender: BurstSender = {
     mode: 'last-byte',
 
     async prepare(requests) {
-      prepared = requests;
       const host = options.baseUrl.host;
       const messages = requests.map((r) => serializeRequest(r, host));
       const warmup = serializeRequest(
         { index: -1, method: 'GET', path: options.warmupPath, headers: {} },
         host,
       );
-      connections = await Promise.all(
-        requests.map(async () => {
-          const conn = await RawHttp1Connection.open(options.baseUrl, options.timeoutMs, (s) =>
-            sockets.push(s),
-          );
-          if (closed) throw new ConnectionFailure('CLOSED', 'sender closed during prepare');
-          const warmed = conn.response('GET');
-          await conn.write(warmup);
-          const res = await withTimeout(warmed, options.timeoutMs, conn);
-          if (!res.keepAlive) {
-            throw new ConnectionFailure(
-              'WARMUP_NOT_KEEPALIVE',
-              `the target closes the connection after GET ${options.warmupPath}; last-byte needs keep-alive`,
-            );
-          }
-          return conn;
+      const shares = splitEvenly(
+        requests.length,
+        releaseThreadCount(options.releaseThreads, requests.length),
+      );
+      control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * ReleaseControl.WORDS));
+      const [first, ...rest] = shares;
+      threads = rest.map(([start, end]) =>
+        startReleaseThread({
+          baseUrl: options.baseUrl.href,
+          timeoutMs: options.timeoutMs,
+          warmupPath: options.warmupPath,
+          warmup,
+          messages: messages.slice(start, end),
+          methods: requests.slice(start, end).map((r) => r.method),
+          indices: requests.slice(start, end).map((r) => r.index),
+          firstConnection: start,
+          control: control!.buffer as SharedArrayBuffer,
         }),
       );
-      finals = messages.map((m) => m.subarray(m.length - 1));
-      responses = connections.map((conn, i) => {
-        const p = conn.response(requests[i]!.method);
-        p.catch(() => undefined); // observed in release(); a failure during the hold must not go unhandled
-        return p;
-      });
-      await Promise.all(connections.map((conn, i) => conn.write(messages[i]!.subarray(0, -1))));
+      const [start, end] = first ?? [0, 0];
+      const ownRequests: readonly PreparedRequest[] = requests.slice(start, end);
+      ownIndices = ownRequests.map((r) => r.index);
+      await Promise.all([
+        own.prepare(
+          messages.slice(start, end),
+          ownRequests.map((r) => r.method),
+          warmup,
+          options.warmupPath,
+        ),
+        ...threads.map((t) => t.ready),
+      ]);
+      if (closed) throw new ConnectionFailure('CLOSED', 'sender closed during prepare');
       await sleep(options.holdMs);
     },
 
     async release() {
-      const n = connections.length;
-      const sentAtMs = new Array<number>(n);
-      // The burst itself: nothing but one write and one clock read per connection.
-      for (let i = 0; i < n; i++) {
-        connections[i]!.socket.write(finals[i]!);
-        sentAtMs[i] = options.clock();
+      const c = control;
+      if (!c) throw new Error('release() before prepare()');
+      // Main-thread clock = monotonic clock + offset: how the workers' stamps are translated.
+      const offset = options.clock() - monotonicMs();
+      if (threads.length > 0) {
+        Atomics.store(c, ReleaseControl.ARM, 1);
+        Atomics.notify(c, ReleaseControl.ARM);
+        // Wait (spinning: a timer would be ms late) until every worker spins on GO; on a machine too busy
+        // to wake them within ARM_WAIT_MS, go anyway: the send spread will show it.
+        const until = performance.now() + ARM_WAIT_MS;
+        while (Atomics.load(c, ReleaseControl.SPINNING) < threads.length && performance.now() < until) {
+          // spin
+        }
       }
-      timer = setTimeout(() => {
-        for (const conn of connections) conn.fail('TIMEOUT');
-      }, options.timeoutMs);
-      const records = await Promise.all(
-        connections.map((_conn, i) =>
-          settleRecord(
-            { index: prepared[i]!.index, connection: i, sentAtMs: sentAtMs[i]! },
-            responses[i]!,
-            options.clock,
-          ),
-        ),
-      );
-      clearTimeout(timer);
-      return { records, sendSpreadMs: spreadMs(sentAtMs) };
+      Atomics.store(c, ReleaseControl.GO, 1);
+      const ownStamps = own.release(options.clock);
+      const [ownRecords, ...settled] = await Promise.all([
+        own.settle(ownIndices, 0, ownStamps, options.clock),
+        ...threads.map((t) => t.settled),
+      ]);
+      const records: RequestRecord[] = [...ownRecords];
+      const stamps = [...ownStamps];
+      for (const s of settled) {
+        for (const r of s.records) records.push({ ...r, sentAtMs: r.sentAtMs + offset });
+        for (const t of s.stamps) stamps.push(t + offset);
+      }
+      return { records, sendSpreadMs: spreadMs(stamps) };
     },
 
     async close() {
       closed = true;
-      clearTimeout(timer);
-      for (const s of sockets) s.destroy();
+      own.close();
+      if (control) {
+        Atomics.store(control, ReleaseControl.ABORT, 1);
+        Atomics.store(control, ReleaseControl.GO, 1);
+        Atomics.store(control, ReleaseControl.ARM, 1);
+        Atomics.notify(control, ReleaseControl.ARM);
+      }
+      // Terminating a worker closes every socket its event loop still holds.
+      await Promise.all(threads.map((t) => t.worker.terminate()));
     },
   };
   return sender;
 };
 
-/** `p`, or a `TIMEOUT` failure of `conn` after `ms` ms. */
-async function withTimeout<T>(p: Promise<T>, ms: number, conn: RawHttp1Connection): Promise<T> {
-  const timer = setTimeout(() => conn.fail('TIMEOUT'), ms);
-  try {
-    return await p;
-  } finally {
-    clearTimeout(timer);
+/** Requests per release thread when `releaseThreads` is `auto`. */
+export const REQUESTS_PER_RELEASE_THREAD = 100;
+
+/** How long `release` waits for every worker to be spinning before it goes without them, ms. */
+const ARM_WAIT_MS = 50;
+
+/**
+ * Release threads for a burst of `n` requests: `setting` if a number, else
+ * ⌈n / REQUESTS_PER_RELEASE_THREAD⌉ capped at `os.availableParallelism()`; never more than `n`, at least 1.
+ */
+export function releaseThreadCount(setting: number | 'auto' | undefined, n: number): number {
+  const k =
+    setting === undefined || setting === 'auto'
+      ? Math.min(availableParallelism(), Math.ceil(n / REQUESTS_PER_RELEASE_THREAD))
+      : setting;
+  return Math.max(1, Math.min(k, n));
+}
+
+/** `k` contiguous [start, end) ranges covering 0..n, sizes differing by at most one. */
+export function splitEvenly(n: number, k: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let start = 0;
+  for (let i = 0; i < k; i++) {
+    const size = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    ranges.push([start, start + size]);
+    start += size;
   }
+  return ranges;
+}
+
+interface ReleaseThread {
+  worker: Worker;
+  /** Resolves when the worker's share is pre-sent; rejects with its `ConnectionFailure`. */
+  ready: Promise<void>;
+  /** The worker's stamps and records (in `monotonicMs` time) once all its responses settled. */
+  settled: Promise<{ stamps: number[]; records: RequestRecord[] }>;
+}
+
+function startReleaseThread(init: ReleaseThreadInit): ReleaseThread {
+  const worker = new Worker(workerUrl(), { workerData: init });
+  let onReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  let onSettled:
+    | { resolve: (v: { stamps: number[]; records: RequestRecord[] }) => void; reject: (e: Error) => void }
+    | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    onReady = { resolve, reject };
+  });
+  const settled = new Promise<{ stamps: number[]; records: RequestRecord[] }>((resolve, reject) => {
+    onSettled = { resolve, reject };
+  });
+  // Both are awaited later (or never, if another share fails): a rejection must not go unhandled first.
+  ready.catch(() => undefined);
+  settled.catch(() => undefined);
+  const fail = (e: Error) => {
+    onReady?.reject(e);
+    onSettled?.reject(e);
+  };
+  worker.on('message', (m: ReleaseThreadMessage) => {
+    if (m.type === 'ready') onReady?.resolve();
+    else if (m.type === 'failed') fail(new ConnectionFailure(m.code, m.message));
+    else onSettled?.resolve({ stamps: m.stamps, records: m.records });
+  });
+  worker.on('error', (err) => fail(new ConnectionFailure('RELEASE_THREAD_FAILED', String(err))));
+  worker.on('exit', (code) =>
+    fail(new ConnectionFailure('RELEASE_THREAD_FAILED', `release thread exited (code ${code})`)),
+  );
+  return { worker, ready, settled };
+}
+
+/**
+ * The compiled worker script. From the TypeScript sources (the test runner) this is the build's copy,
+ * so `npm run build` must have run (`npm test` does); a clear error says so if it is missing.
+ */
+function workerUrl(): URL {
+  const url = import.meta.url.endsWith('.ts')
+    ? new URL('../../../dist/src/load/burst/last-byte-worker.js', import.meta.url)
+    : new URL('./last-byte-worker.js', import.meta.url);
+  if (!existsSync(url)) {
+    throw new Error(`last-byte release threads need ${fileURLToPath(url)}; run \`npm run build\` first`);
+  }
+  return url;
 }

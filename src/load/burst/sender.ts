@@ -38,6 +38,11 @@ export interface SenderOptions {
   holdMs: number;
   /** Requests per HTTP/2 connection (`single-packet`). */
   streamsPerConnection: number;
+  /**
+   * Threads that write a `last-byte` burst's final bytes in parallel (default `auto`: one per 100
+   * requests, at most the machine's cores; see `last-byte.ts`). Other modes ignore it.
+   */
+  releaseThreads?: number | 'auto';
 }
 
 export type SenderFactory = (options: SenderOptions) => BurstSender;
