@@ -10,13 +10,13 @@
  *
  * Two clocks per request, both `performance.now()` in ms:
  * - `dataMs`: when the socket read that completed the request was delivered to JavaScript — stamped
- *   before any parsing; parsing waits until every read of the event-loop turn is stamped (`StampedSocket`),
- *   so other requests' parsing and handling do not delay it (it still follows the reads before it in
- *   that turn, about a µs each);
- * - `handlerMs`: when the request's `end` event ran — what a handler in a Node service would see, and so
- *   serialized by every other request's parsing.
- * Responses are written with `setImmediate`, after the event-loop turn's reads, so answering one request
- * does not delay reading (and stamping) the next.
+ *   before any parsing; parsing waits until reads have stopped arriving for `QUIET_MS` (`StampedSocket`),
+ *   so no request's parsing and handling delays another's stamp (it still follows the reads before it,
+ *   some µs each);
+ * - `handlerMs`: when the request's `end` event ran. Since parsing waits for a quiet moment, this is not
+ *   what a handler in a Node service would see: it measures the probe's parsing of requests that have
+ *   all arrived, not the burst.
+ * Responses are written with `setImmediate`, after the reads parsed with them.
  * Even `dataMs` comes from a single-threaded loop: N sockets that became readable together are read one
  * after the other, some µs each. For wire truth use `../shared/tools/capture-spread` (tshark).
  *
@@ -41,8 +41,40 @@ function spread(times: number[]): number {
   return times.length < 2 ? 0 : Math.max(...times) - Math.min(...times);
 }
 
-/** Reads stamped in this event-loop turn, handed to the parsers once the turn's reads are all stamped. */
+/** Reads stamped but not parsed yet, in arrival order. */
 const queued: { to: StampedSocket; chunk: Buffer; ms: number }[] = [];
+
+/**
+ * Parsing waits until no read has arrived for this long, ms (Node's timers round it up to 1 ms): while a
+ * burst arrives the probe only reads and stamps. Parsing 200 HTTP/1.1 requests takes milliseconds; done
+ * between reads, it delayed the stamps of the reads behind it (last-byte N = 200: 3.7–7.0 ms at the probe
+ * for 3.0–3.5 ms on the wire).
+ */
+const QUIET_MS = 1;
+/** ...but never longer than this after the first unparsed read, ms, so steady traffic is still answered. */
+const MAX_DEFER_MS = 100;
+let lastReadMs = 0;
+let firstUnparsedMs = 0;
+let parseTimer: NodeJS.Timeout | undefined;
+
+/** Queue a read with its stamp; parse once reads have stopped arriving. */
+function stampRead(to: StampedSocket, chunk: Buffer): void {
+  const ms = performance.now();
+  if (queued.length === 0) firstUnparsedMs = ms;
+  lastReadMs = ms;
+  queued.push({ to, chunk, ms });
+  parseTimer ??= setTimeout(parseWhenQuiet, QUIET_MS);
+}
+
+function parseWhenQuiet(): void {
+  parseTimer = undefined;
+  const now = performance.now();
+  if (now - lastReadMs < QUIET_MS && now - firstUnparsedMs < MAX_DEFER_MS) {
+    parseTimer = setTimeout(parseWhenQuiet, QUIET_MS);
+    return;
+  }
+  parseQueued();
+}
 
 /** Give every queued read to its parser, in arrival order, each with its own stamp. */
 function parseQueued(): void {
@@ -55,20 +87,18 @@ function parseQueued(): void {
 
 /**
  * The TCP socket seen through a JS Duplex whose reads are stamped the moment JavaScript gets them and
- * parsed (node:http, node:http2) only after every socket readable in the same event-loop turn has been
- * stamped: a read's stamp then waits for the other reads of the turn (about a µs each), not for their
- * parsing and handling (tens of µs each for HTTP/1.1). Without this, the 200th request of a burst was
- * stamped ≈ 6 ms late at the probe although all 200 were on the wire within 3.6 ms.
+ * parsed (node:http, node:http2) only once reads have stopped arriving (`stampRead`): a read's stamp
+ * then waits for the reads before it (some µs each), not for their parsing and handling (tens of µs each
+ * for HTTP/1.1). Parsing everything after each stamp put the 200th request of a burst ≈ 6 ms late at the
+ * probe although all 200 were on the wire within 3.6 ms; parsing after each event-loop turn still left it
+ * up to 3.5 ms late.
  */
 class StampedSocket extends Duplex {
   /** Stamp (performance.now(), ms) of the read being parsed. */
   lastReadMs = 0;
   constructor(readonly socket: Socket) {
     super();
-    socket.on('data', (chunk: Buffer) => {
-      if (queued.length === 0) setImmediate(parseQueued);
-      queued.push({ to: this, chunk, ms: performance.now() });
-    });
+    socket.on('data', (chunk: Buffer) => stampRead(this, chunk));
     socket.on('end', () => this.push(null));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
