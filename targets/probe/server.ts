@@ -55,7 +55,7 @@ const QUIET_MS = 1;
 const MAX_DEFER_MS = 100;
 let lastReadMs = 0;
 let firstUnparsedMs = 0;
-let parseTimer: NodeJS.Timeout | undefined;
+let parseScheduled = false;
 
 /** Queue a read with its stamp; parse once reads have stopped arriving. */
 function stampRead(to: StampedSocket, chunk: Buffer): void {
@@ -63,16 +63,19 @@ function stampRead(to: StampedSocket, chunk: Buffer): void {
   if (queued.length === 0) firstUnparsedMs = ms;
   lastReadMs = ms;
   queued.push({ to, chunk, ms });
-  parseTimer ??= setTimeout(parseWhenQuiet, QUIET_MS);
+  if (!parseScheduled) {
+    parseScheduled = true;
+    setTimeout(parseWhenQuiet, QUIET_MS);
+  }
 }
 
 function parseWhenQuiet(): void {
-  parseTimer = undefined;
   const now = performance.now();
   if (now - lastReadMs < QUIET_MS && now - firstUnparsedMs < MAX_DEFER_MS) {
-    parseTimer = setTimeout(parseWhenQuiet, QUIET_MS);
+    setTimeout(parseWhenQuiet, QUIET_MS);
     return;
   }
+  parseScheduled = false;
   parseQueued();
 }
 
