@@ -49,6 +49,11 @@ export interface FaultContext {
   signal: AbortSignal;
   /** Add a line to this fault's record (`SIGKILL pid 4121`, `terminated 12 backends`). */
   note: (detail: string) => void;
+  /**
+   * For a fault that waits before it acts (`kill-replica` choosing its replica by query): it takes
+   * effect now, on `target`. The record's `startMs` becomes now and its `target` this one.
+   */
+  startsNow: (target?: string) => void;
 }
 
 /** The fields every fault has, in the scenario's `faults:` list. */
@@ -77,8 +82,9 @@ export interface FaultType {
   config: z.ZodType;
   create: (cfg: never) => Fault;
   /**
-   * What the fault holds while active (`replica:1`); two faults holding the same resource at
-   * overlapping times are rejected when the scenario is loaded.
+   * What the fault holds while active (`replica:1`; `replica:*` for one chosen at run time, which
+   * overlaps every `replica:<n>`); two faults holding the same resource at overlapping times are
+   * rejected when the scenario is loaded.
    */
   resources?: (cfg: never) => string[];
   /**

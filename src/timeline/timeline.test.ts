@@ -97,4 +97,31 @@ describe('timeline', () => {
     expect(by.y).toMatchObject({ outcome: 'failed', error: 'revert failed: cannot undo y' });
     expect(by.z!.outcome).toBe('applied');
   });
+
+  it('a fault that waits before it acts: its window and its `for` start when it says so', async () => {
+    const events: string[] = [];
+    const waiting: Fault = {
+      type: 'probe',
+      target: 'chosen later',
+      async apply(c) {
+        await sleep(200);
+        c.startsNow('replica 1');
+        events.push('kill');
+        return async () => {
+          events.push('restart');
+        };
+      },
+    };
+    const tl = startTimeline([{ atMs: 10, forMs: 150, fault: waiting }], ctx());
+    await sleep(280);
+    // Killed at ≥ 210 ms. Counted from `at`, the restart would be overdue (160 ms) and come at once;
+    // counted from the kill, it comes at ≥ 360 ms.
+    expect(events).toEqual(['kill']);
+    await sleep(150);
+    const [rec] = await tl.stop();
+    expect(events).toEqual(['kill', 'restart']);
+    expect(rec).toMatchObject({ target: 'replica 1', outcome: 'applied' });
+    expect(rec!.startMs).toBeGreaterThanOrEqual(209);
+    expect(rec!.endMs! - rec!.startMs).toBeGreaterThanOrEqual(148);
+  });
 });

@@ -89,8 +89,15 @@ export function startTimeline(faults: readonly ScheduledFault[], ctx: TimelineCo
     }
     rec.startMs = ctx.clock();
     let revert: Revert | undefined;
+    /** Set when the fault waited before taking effect: its `for` counts from then, not from `at`. */
+    let effectiveStartMs: number | undefined;
     try {
-      revert = await s.fault.apply({ env: ctx.env, clock: ctx.clock, signal: ctx.signal, note });
+      const startsNow = (target?: string) => {
+        rec.startMs = ctx.clock();
+        effectiveStartMs = rec.startMs;
+        if (target !== undefined) rec.target = target;
+      };
+      revert = await s.fault.apply({ env: ctx.env, clock: ctx.clock, signal: ctx.signal, note, startsNow });
       rec.outcome = 'applied';
     } catch (err) {
       rec.outcome = 'failed';
@@ -117,7 +124,7 @@ export function startTimeline(faults: readonly ScheduledFault[], ctx: TimelineCo
     }
     const forMs = s.fault.forMs ?? s.forMs;
     if (forMs !== undefined) {
-      const remaining = s.atMs + forMs - (ctx.clock() - loadStartMs);
+      const remaining = (effectiveStartMs ?? loadStartMs + s.atMs) + forMs - ctx.clock();
       try {
         await sleep(Math.max(0, remaining), undefined, { signal: stopSignal });
       } catch {

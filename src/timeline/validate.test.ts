@@ -58,4 +58,40 @@ describe('validateFaults', () => {
     expect(validateFaults([r(1000), r(2000)], { replicas: 1 })).toHaveLength(1);
     expect(validateFaults([r(1000), r(4000)], { replicas: 1 })).toEqual([]);
   });
+  it('a replica chosen by query overlaps every replica; replica and replicaQuery exclude each other', () => {
+    const byQuery = (at: number, restartAfter?: number): FaultConfig => ({
+      type: 'kill-replica',
+      at,
+      replicaQuery: 'SELECT 1',
+      signal: 'SIGKILL',
+      restartAfter,
+    });
+    const late = validateFaults([byQuery(1000), kill(6000, 1)], { replicas: 2, loadDurationMs: 10_000 });
+    expect(late.map((i) => i.message)).toEqual([expect.stringMatching(/overlaps fault 1 .* on replica:1/)]);
+    // The query may take up to waitMs (default 3 s) to choose: the window starts at `at`, not at the kill.
+    expect(validateFaults([byQuery(1000, 1000), kill(4500, 1)], { replicas: 2 })).toHaveLength(1);
+    expect(validateFaults([byQuery(1000, 1000), kill(5000, 1)], { replicas: 2 })).toEqual([]);
+    const both: FaultConfig = {
+      type: 'kill-replica',
+      at: 1000,
+      replica: 0,
+      replicaQuery: 'SELECT 0',
+      signal: 'SIGKILL',
+    };
+    const neither: FaultConfig = { type: 'kill-replica', at: 1000, signal: 'SIGKILL' };
+    const waitAlone: FaultConfig = {
+      type: 'kill-replica',
+      at: 1000,
+      replica: 0,
+      waitMs: 500,
+      signal: 'SIGKILL',
+    };
+    for (const f of [both, neither])
+      expect(validateFaults([f], { replicas: 2 }).map((i) => i.message)).toEqual([
+        expect.stringMatching(/give replica .* or replicaQuery .*, exactly one/),
+      ]);
+    expect(validateFaults([waitAlone], { replicas: 2 }).map((i) => i.message)).toEqual([
+      'waitMs only applies with replicaQuery',
+    ]);
+  });
 });

@@ -15,6 +15,14 @@ export interface TimelineCheckContext {
   dependencies?: Readonly<Record<string, 'http' | 'tcp' | 'none'>>;
 }
 
+/** `replica:*` (a replica chosen at run time) is the same resource as any `replica:<n>`. */
+function sameResource(a: string, b: string): boolean {
+  if (a === b) return true;
+  const [ka, ia] = a.split(':');
+  const [kb, ib] = b.split(':');
+  return ka === kb && (ia === '*' || ib === '*');
+}
+
 /**
  * Checks that need the whole scenario, collected (never stopping at the first): a fault `at` or after
  * the end of the load (it would never be applied); a fault's own checks (the replica exists); and two
@@ -43,7 +51,10 @@ export function validateFaults(faults: readonly FaultConfig[], ctx: TimelineChec
   for (const b of windows) {
     for (const a of windows) {
       if (a.i >= b.i) continue;
-      const shared = a.resources.filter((r) => b.resources.includes(r));
+      // Named by the more specific side: `replica:1`, not `replica:*`.
+      const shared = a.resources.flatMap((r) =>
+        b.resources.filter((q) => sameResource(r, q)).map((q) => (r.endsWith(':*') ? q : r)),
+      );
       // Half-open windows [start, end); an instantaneous fault occupies its start.
       const overlap =
         a.start <= b.start ? b.start < Math.max(a.end, a.start + 1) : a.start < Math.max(b.end, b.start + 1);

@@ -50,6 +50,7 @@ function context(notes: string[]): FaultContext {
     clock: () => performance.now(),
     signal: new AbortController().signal,
     note: (d) => notes.push(d),
+    startsNow: () => undefined,
   };
 }
 
