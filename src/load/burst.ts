@@ -37,9 +37,8 @@ export const config = z.strictObject({
   streamsPerConnection: z.int().min(1).max(100).default(25),
   /**
    * Threads that write a `last-byte` burst's final bytes in parallel, or `auto`: one per 100 requests, at
-   * most the machine's cores less one (`os.availableParallelism()`; the target needs a core too). Each
-   * write costs several µs of kernel time, so one thread needs 1–3 ms for 200 connections. Other modes
-   * ignore it.
+   * most the machine's cores (`os.availableParallelism()`). Each write costs several µs of kernel time,
+   * so one thread needs 1–3 ms for 200 connections. Other modes ignore it.
    */
   releaseThreads: z
     .union([z.literal('auto'), z.int().min(1).max(256)], {

@@ -36,7 +36,7 @@ async function main(init: ReleaseThreadInit, post: (m: ReleaseThreadMessage) => 
   Atomics.wait(control, ReleaseControl.ARM, 0);
   Atomics.add(control, ReleaseControl.SPINNING, 1);
   while (Atomics.load(control, ReleaseControl.GO) === 0) {
-    // spin: the release must start within a µs of the main thread's
+    // spin: a futex wake-up here would add tens of µs to the start of this share
   }
   if (Atomics.load(control, ReleaseControl.ABORT) !== 0) {
     share.close();

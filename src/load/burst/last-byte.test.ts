@@ -236,14 +236,14 @@ describe('last-byte sender', () => {
 });
 
 describe('release threads', () => {
-  it('auto: one per 100 requests, at most the cores less one; never more than the requests, at least one', () => {
+  it('auto: one per 100 requests, at most the cores; never more than the requests, at least one', () => {
     expect(releaseThreadCount('auto', 1, 8)).toBe(1);
     expect(releaseThreadCount(undefined, 100, 8)).toBe(1);
     expect(releaseThreadCount('auto', 101, 8)).toBe(2);
-    expect(releaseThreadCount('auto', 10_000, 8)).toBe(7);
-    expect(releaseThreadCount('auto', 200, 2)).toBe(1);
+    expect(releaseThreadCount('auto', 10_000, 8)).toBe(8);
+    expect(releaseThreadCount('auto', 200, 2)).toBe(2);
     expect(releaseThreadCount('auto', 200, 1)).toBe(1);
-    expect(releaseThreadCount('auto', 200)).toBe(Math.max(1, Math.min(2, availableParallelism() - 1)));
+    expect(releaseThreadCount('auto', 200)).toBe(Math.min(2, availableParallelism()));
     expect(releaseThreadCount(4, 2)).toBe(2);
     expect(releaseThreadCount(3, 200)).toBe(3);
   });

@@ -40,7 +40,7 @@ export interface SenderOptions {
   streamsPerConnection: number;
   /**
    * Threads that write a `last-byte` burst's final bytes in parallel (default `auto`: one per 100
-   * requests, at most the machine's cores less one; see `last-byte.ts`). Other modes ignore it.
+   * requests, at most the machine's cores; see `last-byte.ts`). Other modes ignore it.
    */
   releaseThreads?: number | 'auto';
 }
