@@ -162,7 +162,6 @@ async function main(): Promise<void> {
     for (const n of ns) {
       for (const mode of modes) {
         const data: number[] = [];
-        const handler: number[] = [];
         const send: number[] = [];
         for (let b = 0; b < bursts; b++) {
           await probeJson(base, '/__probe/reset', 'POST');
@@ -172,13 +171,11 @@ async function main(): Promise<void> {
           const a = await probeJson<ProbeArrivals>(base, '/__probe/arrivals');
           if (a.count !== n) throw new Error(`${mode} N=${n}: probe saw ${a.count} requests`);
           data.push(a.dataSpreadMs);
-          handler.push(a.spreadMs);
         }
         data.sort((x, y) => x - y);
-        handler.sort((x, y) => x - y);
         send.sort((x, y) => x - y);
         const f = (x: number) => (Number.isNaN(x) ? '–' : x.toFixed(3));
-        const row = `| ${n} | ${mode} | ${f(quantile(data, 0.5))} | ${f(quantile(data, 0.9))} | ${f(quantile(handler, 0.5))} | ${f(quantile(handler, 0.9))} | ${f(quantile(send, 0.5))} |`;
+        const row = `| ${n} | ${mode} | ${f(quantile(data, 0.5))} | ${f(quantile(data, 0.9))} | ${f(quantile(send, 0.5))} |`;
         rows.push(row);
         console.error(row);
       }
@@ -189,10 +186,8 @@ async function main(): Promise<void> {
   console.log(
     `arrival spread at targets/probe, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
   );
-  console.log(
-    '| N | mode | socket-read median | socket-read p90 | handler median | handler p90 | send median |',
-  );
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| N | mode | socket-read median | socket-read p90 | send median |');
+  console.log('|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }
 
