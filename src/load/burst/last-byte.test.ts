@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createServer as createTlsServer } from 'node:tls';
@@ -83,6 +83,11 @@ const requests: PreparedRequest[] = Array.from({ length: 6 }, (_, i) => ({
   body: i % 2 === 0 ? Buffer.from(JSON.stringify({ n: i })) : undefined,
 }));
 
+/** OS threads of this process (Linux), else undefined. */
+function osThreads(): number | undefined {
+  return existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : undefined;
+}
+
 describe('last-byte sender', () => {
   let target: RawTarget | undefined;
   afterEach(async () => {
@@ -108,9 +113,13 @@ describe('last-byte sender', () => {
       const host = target.url.host;
       for (const r of requests) expected.set(r.index, serializeRequest(r, host));
 
+      const threadsBefore = osThreads();
       const sender = lastByte(options(target.url, { releaseThreads }));
       try {
         await sender.prepare(requests);
+        // Shares 1.. live in worker threads (each at least one more OS thread of this process).
+        if (threadsBefore !== undefined)
+          expect(osThreads()! - threadsBefore).toBeGreaterThanOrEqual(releaseThreads - 1);
         // Before release: each request is on the server, minus exactly its last byte.
         await vi.waitFor(() => expect(target!.received.size).toBe(requests.length));
         for (const r of requests) {
