@@ -297,13 +297,16 @@ async function runTrial(
   const herd = results.find((r) => r.measurements?.herd)?.measurements?.herd;
   for (const r of results) delete r.measurements;
   let holds: Holds = combine(results.map((r) => r.holds));
-  if (holds === true && load.inconclusive) holds = 'unknown';
+  // A pass means the scenario ran as written: a fault that failed or never fired leaves it unjudged.
+  const inconclusive =
+    [load.inconclusive, faultsNotAsWritten(faults)].filter(Boolean).join('; ') || undefined;
+  if (holds === true && inconclusive) holds = 'unknown';
   return {
     trial,
     verdict: verdictOf(holds),
     startedAt: startedAt.toISOString(),
     durationMs: clock(),
-    inconclusive: load.inconclusive,
+    inconclusive,
     load: {
       kind: load.kind,
       sync: load.sync,
@@ -342,6 +345,22 @@ function finishSummary(report: RunReport, durationMs: number): void {
   let v = verdictOf(combine(verdicts));
   if (report.trials.length === 0 || ((report.error || report.aborted) && v === 'pass')) v = 'unknown';
   report.verdict = v;
+}
+
+/**
+ * Why the trial's faults did not happen as the scenario says — one failed (its apply or revert threw) or
+ * was skipped (the load ended before its `at`) — or undefined when every fault was applied. A trial that
+ * passed without its nemesis proves nothing about the nemesis, so such a trial is `unknown`, not `pass`
+ * (a violation it found still fails it).
+ */
+export function faultsNotAsWritten(faults: readonly FaultRecord[]): string | undefined {
+  const reasons = faults.flatMap((f) => {
+    const name = `fault ${f.type}${f.target ? ` (${f.target})` : ''} at ${f.atMs} ms`;
+    if (f.outcome === 'failed') return [`${name} failed: ${f.error ?? 'no reason given'}`];
+    if (f.outcome === 'skipped') return [`${name} was not applied: the load ended first`];
+    return [];
+  });
+  return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
 function failedLoad(kind: string, err: unknown, startedAtMs: number, nowMs: number): LoadResult {

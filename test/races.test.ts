@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { pendingCleanups } from '../src/env/teardown.js';
 import type { RunReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
-import { loadScenario } from '../src/scenario/load.js';
+import { loadScenario, parseScenario } from '../src/scenario/load.js';
 import { added, CLI, cli, leftovers, ROOT } from './helpers.js';
 
 /**
@@ -100,6 +100,30 @@ describe('maxSpreadMs', () => {
     const report = await withMaxSpread(60_000);
     expect(report.verdict).toBe('pass');
     expect(report.trials.every((t) => t.inconclusive === undefined)).toBe(true);
+  });
+});
+
+describe('a fault that did not happen as written', () => {
+  it('leaves a passing trial unknown, naming the fault, and a violation still fails', async () => {
+    // One fault whose replica query never names a replica (it fails after 50 ms), one due long after the
+    // burst has ended (skipped).
+    const file = join(ROOT, 'scenarios', 'single-completion.yaml');
+    const text = `${readFileSync(file, 'utf8')}
+faults:
+  - { type: kill-replica, at: 0s, replicaQuery: 'SELECT NULL', waitMs: 50ms }
+  - { type: pg-terminate-backends, at: 60s }
+`;
+    const scenario = parseScenario(text, file);
+    const fixed = (await runScenario(scenario, { variant: 'fixed', trials: 1, outDir: outDir() })).report;
+    expect(fixed.verdict).toBe('unknown');
+    const t = fixed.trials[0]!;
+    expect(t.invariants.every((i) => i.holds === true)).toBe(true);
+    expect(t.faults!.map((f) => f.outcome)).toEqual(['failed', 'skipped']);
+    expect(t.inconclusive).toMatch(
+      /fault kill-replica \(replica \(replicaQuery\)\) at 0 ms failed: replicaQuery returned no row within 50 ms.*; fault pg-terminate-backends \(postgres \(all replicas\)\) at 60000 ms was not applied: the load ended first/,
+    );
+    const buggy = (await runScenario(scenario, { variant: 'buggy', trials: 1, outDir: outDir() })).report;
+    expect(buggy.verdict).toBe('fail');
   });
 });
 
