@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { RequestRecord } from '../types.js';
 import type { Http1Response } from './http1-response.js';
-import { ConnectionFailure, RawHttp1Connection, settleRecord } from './raw-http1.js';
+import { ConnectionFailure, RawHttp1Connection, settleRecord, withTimeout } from './raw-http1.js';
 
 /**
  * The connections of a `last-byte` burst that one thread releases: opened, warmed and pre-sent by
@@ -122,16 +122,6 @@ export class LastByteShare {
     this.closed = true;
     clearTimeout(this.timer);
     for (const s of this.sockets) s.destroy();
-  }
-}
-
-/** `p`, or a `TIMEOUT` failure of `conn` after `ms` ms. */
-async function withTimeout<T>(p: Promise<T>, ms: number, conn: RawHttp1Connection): Promise<T> {
-  const timer = setTimeout(() => conn.fail('TIMEOUT'), ms);
-  try {
-    return await p;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -34,8 +34,8 @@ import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
  * receiver's) inline: several µs per write, so one loop over 200 connections takes 1–3 ms. With
  * `releaseThreads` > 1 the connections are split into that many contiguous shares; the main thread
  * releases the first and each `worker_threads` worker (`last-byte-worker.ts`) another, all started by one
- * shared word (the workers spin on it for the last moments; on 2 cores a worker's first write came
- * 0.14–0.28 ms after the main thread's, the target being woken in between).
+ * shared word (the workers spin on it for the last moments; on 2 cores, where the woken target competes
+ * for the cores, a worker's first write came 0.14–0.28 ms after the main thread's in good bursts).
  * A share's sockets are opened in its own thread, since a socket belongs to the thread that opened it.
  * `auto` uses one thread per `REQUESTS_PER_RELEASE_THREAD` requests, at most the machine's cores. On a
  * 2-core machine the target, woken by the first final byte, then takes a core from a release thread

@@ -137,6 +137,20 @@ export async function settleRecord(
   }
 }
 
+/** `p`, or a `TIMEOUT` failure of `conn` (failing every response awaited on it) after `ms` ms. */
+export async function withTimeout<T>(
+  p: Promise<T>,
+  ms: number,
+  conn: { fail(code: string): void },
+): Promise<T> {
+  const timer = setTimeout(() => conn.fail('TIMEOUT'), ms);
+  try {
+    return await p;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const SET_BY_SENDER = new Set(['host', 'content-length', 'connection', 'transfer-encoding']);
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { PreparedRequest } from '../types.js';
 import { H2Connection, type H2Response } from './h2-connection.js';
 import type { HeaderField } from './hpack.js';
-import { ConnectionFailure, settleRecord } from './raw-http1.js';
+import { ConnectionFailure, settleRecord, withTimeout } from './raw-http1.js';
 import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
 
 /**
@@ -162,13 +162,4 @@ export function requestFields(
   }
   if (body !== undefined) fields.push(['content-length', String(body.length)]);
   return fields;
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, conn: H2Connection): Promise<T> {
-  const timer = setTimeout(() => conn.fail('TIMEOUT'), ms);
-  try {
-    return await p;
-  } finally {
-    clearTimeout(timer);
-  }
 }
