@@ -126,14 +126,14 @@ export class LastByteShare {
 }
 
 /**
- * A clock shared by every thread of the process, ms (CLOCK_MONOTONIC through `process.hrtime`, so a
- * worker's stamp and the main thread's compare directly; `performance.now()` counts from each thread's
- * own start). Costs one `performance.now()` per call after the first.
+ * A clock shared by every thread of the process, ms: CLOCK_MONOTONIC through `process.hrtime.bigint()`,
+ * so a worker's stamp and the main thread's compare directly. (`performance.now()` counts from each
+ * thread's own start, and translating it through an offset taken once per thread put a worker's stamps
+ * ≈ 0.09 ms off the main thread's.)
  */
-export const monotonicMs: () => number = (() => {
-  const offset = Number(process.hrtime.bigint()) / 1e6 - performance.now();
-  return () => performance.now() + offset;
-})();
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 // The release threads' protocol (`last-byte-worker.ts` is the worker's side, `last-byte.ts` the main's).
 
