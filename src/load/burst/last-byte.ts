@@ -35,14 +35,13 @@ import { type BurstSender, type SenderFactory, spreadMs } from './sender.js';
  * `releaseThreads` > 1 the connections are split into that many contiguous shares; the main thread
  * releases the first and each `worker_threads` worker (`last-byte-worker.ts`) another, all started by one
  * shared word (the workers spin on it for the last moments; on 2 cores, where the woken target competes
- * for the cores, a worker's first write came 0.14–0.28 ms after the main thread's in good bursts).
+ * for the cores, a worker's first write came a median 0.18 ms after the main thread's).
  * A share's sockets are opened in its own thread, since a socket belongs to the thread that opened it.
  * `auto` uses one thread per `REQUESTS_PER_RELEASE_THREAD` requests, at most the machine's cores. On a
  * 2-core machine the target, woken by the first final byte, then takes a core from a release thread
  * while the burst is still being written, and that thread's share starts late now and then; measured
- * there (N = 200, 15 bursts per cell, quiet machine), 2 threads still gave the tighter bursts — send
- * spread median 1.66–1.72 ms vs 2.42–2.48 ms with 1, p90 3.2–3.7 vs 2.8–3.6 — and against the booking
- * target (PostgreSQL, 10 trials each) median ≈ 2.8 vs ≈ 3.8 ms, worst 11 vs 6.2 ms.
+ * there (N = 200, 15 bursts per cell, quiet machine), 2 threads still gave the tighter bursts: send
+ * spread median 1.58–1.61 ms vs 2.42–2.65 ms with 1, p90 3.1–3.2 vs 4.2–5.2 ms.
  */
 export const lastByte: SenderFactory = (options) => {
   const own = new LastByteShare(options.baseUrl, options.timeoutMs);
