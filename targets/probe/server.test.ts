@@ -1,4 +1,4 @@
-import type { Server, Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastByte } from '../../src/load/burst/last-byte.js';
 import type { BurstSender, SenderOptions } from '../../src/load/burst/sender.js';
@@ -72,6 +72,24 @@ describe('probe target', () => {
       expect(seen.dataSpreadMs).toBeGreaterThanOrEqual(0);
     },
   );
+
+  it('answers and records a request whose client half-closes right after sending it', async () => {
+    await fetch(new URL('/__probe/reset', base), { method: 'POST' });
+    // The FIN arrives while the request still waits to be parsed: it must stay behind the request's bytes.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const s = connect(Number(base.port), '127.0.0.1', () => {
+        s.end('POST /half HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\nhi');
+      });
+      let got = '';
+      s.on('data', (d) => {
+        got += d;
+      });
+      s.on('close', () => resolve(got));
+      s.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"ok":true\}$/);
+    expect((await arrivals()).requests.map((r) => r.path)).toEqual(['/half']);
+  });
 
   it('forgets arrivals on reset', async () => {
     await fetch(new URL('/__probe/reset', base), { method: 'POST' });

@@ -41,8 +41,8 @@ function spread(times: number[]): number {
   return times.length < 2 ? 0 : Math.max(...times) - Math.min(...times);
 }
 
-/** Reads stamped but not parsed yet, in arrival order. */
-const queued: { to: StampedSocket; chunk: Buffer; ms: number }[] = [];
+/** Reads stamped but not parsed yet, in arrival order; `null` is the peer's FIN, kept in its place. */
+const queued: { to: StampedSocket; chunk: Buffer | null; ms: number }[] = [];
 
 /**
  * Parsing waits until no read has arrived for this long, ms (Node's timers round it up to 1 ms): while a
@@ -57,8 +57,8 @@ let lastReadMs = 0;
 let firstUnparsedMs = 0;
 let parseScheduled = false;
 
-/** Queue a read with its stamp; parse once reads have stopped arriving. */
-function stampRead(to: StampedSocket, chunk: Buffer): void {
+/** Queue a read (or the FIN) with its stamp; parse once reads have stopped arriving. */
+function stampRead(to: StampedSocket, chunk: Buffer | null): void {
   const ms = performance.now();
   if (queued.length === 0) firstUnparsedMs = ms;
   lastReadMs = ms;
@@ -83,6 +83,11 @@ function parseWhenQuiet(): void {
 function parseQueued(): void {
   for (const { to, chunk, ms } of queued.splice(0)) {
     to.lastReadMs = ms;
+    if (chunk === null) {
+      // The FIN: after the requests parsed before it have ended and been answered (both in immediates).
+      setImmediate(() => setImmediate(() => to.push(null)));
+      continue;
+    }
     // push() of a flowing stream parses synchronously: the request that this read completes sees `ms`.
     if (!to.push(chunk)) to.socket.pause();
   }
@@ -102,7 +107,8 @@ class StampedSocket extends Duplex {
   constructor(readonly socket: Socket) {
     super();
     socket.on('data', (chunk: Buffer) => stampRead(this, chunk));
-    socket.on('end', () => this.push(null));
+    // After the reads queued before it, or a half-closing client's request would be cut off.
+    socket.on('end', () => stampRead(this, null));
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
   }
@@ -211,7 +217,9 @@ export function createProbe(warmupPath = '/health'): NetServer {
   });
 
   // One port, two protocols: no HTTP/1.1 method starts with 'PRI', so three bytes decide.
-  const front = createNetServer((socket) => {
+  // Half-open allowed: a client's FIN must not close the socket under requests still waiting to be
+  // parsed; it is queued behind them and node:http decides when to close.
+  const front = createNetServer({ allowHalfOpen: true }, (socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.once('data', (first: Buffer) => {
