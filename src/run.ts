@@ -353,7 +353,7 @@ function finishSummary(report: RunReport, durationMs: number): void {
  * passed without its nemesis proves nothing about the nemesis, so such a trial is `unknown`, not `pass`
  * (a violation it found still fails it).
  */
-export function faultsNotAsWritten(faults: readonly FaultRecord[]): string | undefined {
+function faultsNotAsWritten(faults: readonly FaultRecord[]): string | undefined {
   const reasons = faults.flatMap((f) => {
     const name = `fault ${f.type}${f.target ? ` (${f.target})` : ''} at ${f.atMs} ms`;
     if (f.outcome === 'failed') return [`${name} failed: ${f.error ?? 'no reason given'}`];
