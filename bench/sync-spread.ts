@@ -114,7 +114,6 @@ async function oneBurst(mode: Mode, base: URL, n: number): Promise<number | unde
 
 interface ProbeArrivals {
   count: number;
-  spreadMs: number;
   dataSpreadMs: number;
 }
 

@@ -27,11 +27,6 @@ export class LastByteShare {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Connections in this share. */
-  get size(): number {
-    return this.connections.length;
-  }
-
   /**
    * One connection per message: connect, send `warmup` (a serialized GET) and wait for its keep-alive
    * response, then write the message minus its final byte. Rejects with a `ConnectionFailure`
