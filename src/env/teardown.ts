@@ -31,15 +31,20 @@ export function registerCleanup(
   return () => entries.delete(entry);
 }
 
-/** Run every registered async cleanup, newest first; errors are reported, never thrown. */
+/**
+ * Run every registered async cleanup, newest first; errors are reported, never thrown. An entry stays
+ * registered until its cleanup has finished, so the last resorts still cover one cut short by a deadline
+ * (a failed cleanup runs its last resort at once).
+ */
 export async function runCleanups(onError: (label: string, err: unknown) => void = () => {}): Promise<void> {
-  const list = [...entries].reverse();
-  entries.clear();
-  for (const e of list) {
+  for (const e of [...entries].reverse()) {
+    if (!entries.has(e)) continue;
     try {
       await e.cleanup();
+      entries.delete(e);
     } catch (err) {
       onError(e.label, err);
+      entries.delete(e);
       e.lastResort?.();
     }
   }
@@ -84,17 +89,36 @@ let installed = false;
 
 /**
  * Install SIGINT/SIGTERM/exit handlers once per process (the CLI does; library users may). On the first
- * signal: `onSignal` (e.g. abort the run so it writes what it measured) and wait for the promise it
- * returns, then the async cleanups — all bounded by `graceMs` — then exit with 128 + signal number. A
- * second signal skips straight to the last resorts. On exit: the last-resort actions.
+ * signal: `onSignal` (e.g. abort the run so it writes what it measured), waited for at most `graceMs`
+ * (default 15,000 ms); then the async cleanups, waited for at most `cleanupMs` (default 30,000 ms: removing
+ * containers on a slow storage driver takes seconds); then the last resorts for whatever is still
+ * registered, and exit with 128 + signal number. A second signal skips straight to the last resorts.
+ * On exit: the last-resort actions.
  */
 export function installSignalHandlers(
-  opts: { graceMs?: number; onSignal?: (signal: NodeJS.Signals) => Promise<void> | void } = {},
+  opts: {
+    graceMs?: number;
+    cleanupMs?: number;
+    onSignal?: (signal: NodeJS.Signals) => Promise<void> | void;
+  } = {},
 ): void {
   if (installed) return;
   installed = true;
   const graceMs = opts.graceMs ?? 15_000;
+  const cleanupMs = opts.cleanupMs ?? 30_000;
   let stopping = false;
+  const within = (work: () => Promise<unknown> | unknown, ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      Promise.resolve()
+        .then(work)
+        .catch(() => undefined)
+        .finally(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+    });
   const handler = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
     if (stopping) {
@@ -102,17 +126,14 @@ export function installSignalHandlers(
       process.exit(code);
     }
     stopping = true;
-    setTimeout(() => {
+    // Keeps the process alive while the deadlines run (their own timers are unref'd).
+    const keepAlive = setInterval(() => undefined, 1_000);
+    void (async () => {
+      await within(() => opts.onSignal?.(signal), graceMs);
+      await within(() => runCleanups(), cleanupMs);
+      clearInterval(keepAlive);
       runLastResorts();
       process.exit(code);
-    }, graceMs).unref();
-    void (async () => {
-      try {
-        await opts.onSignal?.(signal);
-      } finally {
-        await runCleanups();
-        process.exit(code);
-      }
     })();
   };
   process.on('SIGINT', handler);
