@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { getContainerRuntimeClient } from 'testcontainers';
 import { describe, expect, it } from 'vitest';
-import { RUN_LABEL } from '../src/env/docker.js';
+import { DEFAULT_POSTGRES_IMAGE, RUN_LABEL, removeRun, removeRunSync } from '../src/env/docker.js';
 import { detectContainerRuntime } from '../src/env/docker-runtime.js';
 import { selectEnvironment } from '../src/env/select.js';
 import { runScenario } from '../src/run.js';
@@ -171,6 +173,41 @@ describe.skipIf(!probe.found)('docker environment (real engine)', () => {
     }
     expect((await leftovers()).containers).toEqual(before.containers);
   }, 900_000);
+
+  it('sweeping a run returns only once its containers are gone, even while another removal is under way', async () => {
+    const client = await getContainerRuntimeClient();
+    const image = process.env.WHATBREAKS_POSTGRES_IMAGE ?? DEFAULT_POSTGRES_IMAGE;
+    const runId = `test-sweep-${randomBytes(4).toString('hex')}`;
+    const ofRun = async () =>
+      (
+        await client.container.dockerode.listContainers({
+          all: true,
+          filters: { label: [`${RUN_LABEL}=${runId}`] },
+        })
+      ).map((c) => `${c.Id.slice(0, 12)} ${c.State}`);
+    // Created, not started: removing one still deletes a copy of the image's files (seconds on vfs).
+    const create = () =>
+      client.container.dockerode.createContainer({
+        Image: image,
+        Cmd: ['true'],
+        Labels: { [RUN_LABEL]: runId },
+      });
+
+    // Two sweeps at once (the run's own teardown and a Ctrl-C cleanup): one finds the removal under way.
+    await Promise.all([create(), create()]);
+    await Promise.race([removeRun(runId, undefined), removeRun(runId, undefined)]);
+    expect(await ofRun()).toEqual([]);
+
+    // The synchronous last resort (the `docker` CLI, at process exit) while a removal is under way.
+    if (spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0) {
+      const c = await create();
+      const removing = c.remove({ force: true, v: true }).catch(() => undefined);
+      while ((await ofRun()).some((s) => s.endsWith('created'))) await sleep(5);
+      removeRunSync(runId, undefined);
+      expect(await ofRun()).toEqual([]);
+      await removing;
+    }
+  }, 120_000);
 
   it('Ctrl-C during a docker run removes its containers and network', async () => {
     const before = await leftovers();

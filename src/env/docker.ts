@@ -24,6 +24,8 @@ const DB_NAME = 'app';
 const DB_USER = 'whatbreaks';
 /** How long the sweep waits for containers still being created before it removes what exists, ms. */
 const SWEEP_WAIT_MS = 10_000;
+/** How long removing a run's containers and network may take before the sweep gives up and says so, ms. */
+const REMOVE_WAIT_MS = 30_000;
 
 export interface DockerOptions {
   /** PostgreSQL image (official-image compatible: POSTGRES_USER/PASSWORD/DB); default `postgres:16`. */
@@ -322,38 +324,76 @@ async function prepareImage(target: DockerTarget, spec: EnvironmentSpec, logsDir
   return target.image;
 }
 
-/** Remove every container labelled with this run (and their anonymous volumes), then the network. */
-async function removeRun(runId: string, networkId: string | undefined): Promise<void> {
+/**
+ * Remove every container labelled with this run (and their anonymous volumes), then the network, and
+ * return only once the engine lists none of them: `docker rm -f` of a container whose removal is already
+ * under way (the owner's teardown and a Ctrl-C sweep at once) answers 409 at once, while a storage driver
+ * like vfs can take seconds to delete a container's files.
+ * @throws Error naming what is left when containers or the network still exist after `waitMs` (ms).
+ */
+export async function removeRun(
+  runId: string,
+  networkId: string | undefined,
+  waitMs = REMOVE_WAIT_MS,
+): Promise<void> {
   const client = await getContainerRuntimeClient();
-  const ours = await client.container.dockerode.listContainers({
-    all: true,
-    filters: { label: [`${RUN_LABEL}=${runId}`] },
-  });
-  await Promise.all(
-    ours.map((c) =>
-      client.container
-        .getById(c.Id)
-        .remove({ force: true, v: true })
-        .catch(() => undefined),
-    ),
-  );
-  if (networkId) {
-    await client.network
-      .getById(networkId)
-      .remove()
-      .catch(() => undefined);
+  const deadline = performance.now() + waitMs;
+  const ours = () =>
+    client.container.dockerode.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${runId}`] } });
+  for (let left = await ours(); left.length > 0; left = await ours()) {
+    if (performance.now() > deadline) {
+      throw new Error(
+        `containers of run ${runId} still exist after ${waitMs} ms: ${left.map((c) => `${shortId(c.Id)} (${c.State})`).join(', ')}`,
+      );
+    }
+    await Promise.all(
+      left
+        .filter((c) => c.State !== 'removing')
+        .map((c) =>
+          client.container
+            .getById(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
+    );
+    await sleep(100);
+  }
+  if (!networkId) return;
+  for (;;) {
+    try {
+      await client.network.getById(networkId).remove();
+      return;
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return;
+      if (performance.now() > deadline) {
+        throw new Error(
+          `network ${shortId(networkId)} of run ${runId} could not be removed: ${(err as Error).message}`,
+        );
+      }
+      await sleep(100);
+    }
   }
 }
 
-/** Last resort at process exit (no event loop left): the same through the `docker` CLI, if there is one. */
-function removeRunSync(runId: string, networkId: string | undefined): void {
-  const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  const ids = (ps.stdout ?? '').split('\n').filter(Boolean);
-  if (ids.length) spawnSync('docker', ['rm', '-fv', ...ids], { timeout: 20_000 });
-  if (networkId) spawnSync('docker', ['network', 'rm', networkId], { timeout: 10_000 });
+/**
+ * Last resort at process exit (no event loop left): the same through the `docker` CLI, if there is one,
+ * blocking until the engine lists none of the run's containers (at most `REMOVE_WAIT_MS`).
+ */
+export function removeRunSync(runId: string, networkId: string | undefined): void {
+  const deadline = Date.now() + REMOVE_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    if (ps.error || ps.status !== 0) break;
+    const ids = ps.stdout.split('\n').filter(Boolean);
+    if (ids.length === 0 || Date.now() > deadline) break;
+    spawnSync('docker', ['rm', '-fv', ...ids], { stdio: 'ignore', timeout: 20_000 });
+    Atomics.wait(pause, 0, 0, 100);
+  }
+  if (networkId) spawnSync('docker', ['network', 'rm', networkId], { stdio: 'ignore', timeout: 10_000 });
 }
 
 function shortId(id: string | undefined): string {
