@@ -168,6 +168,15 @@ describe.skipIf(!probe.found)('docker environment (real engine)', () => {
       expect(await health(r1.url)).toBe(200);
       // The database is reachable from whatbreaks through the published port.
       expect(await env.database.query('SELECT 1 AS n')).toEqual([{ n: 1 }]);
+      // No Docker healthcheck keeps exec'ing into PostgreSQL while the load runs (readiness was polled
+      // during the start only).
+      const client = await getContainerRuntimeClient();
+      const ours = await client.container.dockerode.listContainers({ filters: { label: [RUN_LABEL] } });
+      const pgImage = process.env.WHATBREAKS_POSTGRES_IMAGE ?? DEFAULT_POSTGRES_IMAGE;
+      const pgs = ours.filter((c) => c.Image === pgImage);
+      expect(pgs).toHaveLength(1);
+      const pgInfo = await client.container.dockerode.getContainer(pgs[0]!.Id).inspect();
+      expect(pgInfo.State.Health).toBeUndefined();
     } finally {
       await env.stop();
     }
