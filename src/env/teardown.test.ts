@@ -14,13 +14,17 @@ const TEARDOWN_JS = pathToFileURL(
 function childWithHandlers(
   body: string,
   signal: NodeJS.Signals = 'SIGINT',
-): Promise<{ code: number | null; out: string; ms: number }> {
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const script = `import { installSignalHandlers, registerCleanup } from ${JSON.stringify(TEARDOWN_JS)};\n${body}\nsetInterval(() => {}, 1000);\nconsole.log('ready');`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let err = '';
   let t0 = 0;
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
     if (!t0 && out.includes('ready')) {
@@ -29,7 +33,7 @@ function childWithHandlers(
     }
   });
   return new Promise((resolve) =>
-    child.once('exit', (code) => resolve({ code, out, ms: performance.now() - t0 })),
+    child.once('exit', (code) => resolve({ code, out, err, ms: performance.now() - t0 })),
   );
 }
 
@@ -105,5 +109,14 @@ describe('signal handlers (real child process)', () => {
     expect(r.code).toBe(130);
     expect(r.out).toMatch(/last resort/);
     expect(r.ms).toBeLessThan(10_000);
+  });
+
+  it('a cleanup that fails under Ctrl-C is named on stderr and its last resort runs', async () => {
+    const r = await childWithHandlers(`
+      installSignalHandlers({ onSignal: async () => {} });
+      registerCleanup('containers of run abc', async () => { throw new Error('engine gone'); }, () => console.log('last resort'));`);
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/tearing down containers of run abc failed: engine gone/);
+    expect(r.out).toMatch(/last resort/);
   });
 });

@@ -110,7 +110,6 @@ export function installSignalHandlers(
   const within = (work: () => Promise<unknown> | unknown, ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      timer.unref();
       Promise.resolve()
         .then(work)
         .catch(() => undefined)
@@ -126,12 +125,17 @@ export function installSignalHandlers(
       process.exit(code);
     }
     stopping = true;
-    // Keeps the process alive while the deadlines run (their own timers are unref'd).
-    const keepAlive = setInterval(() => undefined, 1_000);
     void (async () => {
       await within(() => opts.onSignal?.(signal), graceMs);
-      await within(() => runCleanups(), cleanupMs);
-      clearInterval(keepAlive);
+      await within(
+        () =>
+          runCleanups((label, err) =>
+            process.stderr.write(
+              `whatbreaks: tearing down ${label} failed: ${(err as Error).message ?? err}\n`,
+            ),
+          ),
+        cleanupMs,
+      );
       runLastResorts();
       process.exit(code);
     })();
