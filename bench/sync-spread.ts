@@ -10,6 +10,7 @@
  * Build and run (see bench/README.md):
  *   npx tsc -p bench/tsconfig.json && node dist/bench/sync-spread.js [--n 2,20,30,200] [--bursts 20]
  *   node dist/bench/sync-spread.js --once last-byte --n 30 --port 4650   # one burst, for capture-spread
+ *   node dist/bench/sync-spread.js --modes naive,last-byte --balancer in-process   # through the balancer
  *
  * The probe runs in its own process (started here unless --port names a running one) so the sender and
  * the receiver never share an event loop.
@@ -18,10 +19,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
+import { startLoadBalancer } from '../src/env/load-balancer.js';
 import { senderFor } from '../src/load/burst/registry.js';
 import type { SyncMode } from '../src/load/burst/sender.js';
 import type { PreparedRequest } from '../src/load/types.js';
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     'hold-ms': { type: 'string', default: '50' },
     'streams-per-connection': { type: 'string', default: '25' },
     'release-threads': { type: 'string', default: 'auto' },
+    balancer: { type: 'string', default: 'none' },
   },
 });
 
@@ -155,6 +158,30 @@ async function main(): Promise<void> {
     return;
   }
   const probe = values.port ? undefined : await startProbe(port);
+  // `--balancer in-process|process`: bursts go through the built-in load balancer over the probe, hosted
+  // in this process (as whatbreaks hosts it) or in a process of its own.
+  let stopBalancer = async () => {};
+  if (values.balancer === 'in-process') {
+    const lb = await startLoadBalancer({ upstreams: [{ id: 0, url: new URL(base) }] });
+    stopBalancer = () => lb.stop();
+    base.port = lb.url.port;
+  } else if (values.balancer === 'process') {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const lbModule = pathToFileURL(join(here, '..', 'src', 'env', 'load-balancer.js')).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { startLoadBalancer } = await import(${JSON.stringify(lbModule)}); const lb = await startLoadBalancer({ upstreams: [{ id: 0, url: new URL(${JSON.stringify(base.href)}) }] }); console.log(lb.url.port);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    base.port = await new Promise<string>((resolve) =>
+      child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+    );
+    stopBalancer = async () => void child.kill('SIGTERM');
+  }
   const bursts = Number(values.bursts);
   const rows: string[] = [];
   try {
@@ -180,10 +207,11 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await stopBalancer();
     probe?.kill('SIGTERM');
   }
   console.log(
-    `arrival spread at targets/probe, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
+    `arrival spread at targets/probe${values.balancer === 'none' ? '' : ` through the load balancer (${values.balancer})`}, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
   );
   console.log('| N | mode | socket-read median | socket-read p90 | send median |');
   console.log('|---|---|---|---|---|');

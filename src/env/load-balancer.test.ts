@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fnv1a, type LoadBalancer, REPLICA_HEADER, startLoadBalancer } from './load-balancer.js';
@@ -142,5 +142,84 @@ describe('load balancer', () => {
     const seen = [];
     for (let i = 0; i < 4; i++) seen.push((await get(lb)).replica);
     expect(seen).toEqual(['0', '2', '1', '0']);
+  });
+
+  it('streams request bodies: the replica has the headers while the client holds its last byte', async () => {
+    const seen: { headersAt: number; body?: string; bodyAt?: number; aborted?: boolean }[] = [];
+    const server = createServer((req, res) => {
+      const entry: (typeof seen)[number] = { headersAt: performance.now() };
+      seen.push(entry);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        entry.body = Buffer.concat(chunks).toString();
+        entry.bodyAt = performance.now();
+        res.end('ok');
+      });
+      req.on('error', () => (entry.aborted = true));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    open.push({
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    });
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const lb = await lbOver({ upstreams: [{ id: 0, url }] });
+    const until = async (check: () => boolean) => {
+      const deadline = performance.now() + 2_000;
+      while (!check() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      return check();
+    };
+    const head = (len: number) =>
+      `POST /book HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${len}\r\n\r\n`;
+
+    // Held: everything but the last byte. The replica gets the request and the body so far, not its end.
+    const client = connect(Number(lb.url.port), '127.0.0.1');
+    let reply = '';
+    client.on('data', (c: Buffer) => (reply += c.toString()));
+    client.write(`${head(7)}{"a":1`);
+    expect(await until(() => seen.length === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen[0]!.body).toBeUndefined();
+    const releasedAt = performance.now();
+    client.write('}');
+    expect(await until(() => seen[0]!.body !== undefined)).toBe(true);
+    expect(seen[0]!.body).toBe('{"a":1}');
+    expect(seen[0]!.headersAt).toBeLessThan(releasedAt);
+    expect(await until(() => reply.includes('ok'))).toBe(true);
+    expect(reply).toMatch(/^HTTP\/1\.1 200/);
+    client.destroy();
+
+    // A client that goes away mid-body: the replica's request is cut, never whole.
+    const quitter = connect(Number(lb.url.port), '127.0.0.1');
+    quitter.write(`${head(7)}{"a":`);
+    expect(await until(() => seen.length === 2)).toBe(true);
+    quitter.destroy();
+    expect(await until(() => seen[1]!.aborted === true)).toBe(true);
+    expect(seen[1]!.body).toBeUndefined();
+  });
+
+  it('a retry on the next replica resends the body received so far, then the rest, once', async () => {
+    const up = await replicas(1);
+    const dead = { id: 7, url: await deadUrl() };
+    const lb = await lbOver({ upstreams: [dead, up[0]!] });
+    const client = connect(Number(lb.url.port), '127.0.0.1');
+    let reply = '';
+    client.on('data', (c: Buffer) => (reply += c.toString()));
+    client.write('POST /x HTTP/1.1\r\nhost: x\r\ncontent-length: 11\r\n\r\nhello');
+    await new Promise((r) => setTimeout(r, 50));
+    client.write(' world');
+    const deadline = performance.now() + 2_000;
+    // The replica answers chunked: wait for the last chunk.
+    while (!reply.endsWith('0\r\n\r\n') && performance.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    client.destroy();
+    expect(reply).toMatch(/^HTTP\/1\.1 201/);
+    expect(reply.toLowerCase()).toContain(`${REPLICA_HEADER}: 0`);
+    expect(reply).toContain('"body":"hello world"');
+    expect(lb.stats().retries).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import {
   Agent,
+  type ClientRequest,
   createServer,
   request as httpRequest,
   type IncomingMessage,
@@ -25,8 +26,9 @@ import type { LoadBalancerPolicy } from './types.js';
  * - forwards method, path, headers (hop-by-hop headers dropped, `x-forwarded-for` added) and body;
  *   the response body streams back as it arrives;
  * - a replica that refuses the connection (down, restarting), or resets a reused keep-alive socket before
- *   answering, is skipped and the next one tried; 502 once every replica failed. Request bodies are
- *   buffered before forwarding so a retry resends every byte (nothing dropped on the floor); a request
+ *   answering, is skipped and the next one tried; 502 once every replica failed. Request bodies stream
+ *   through as they arrive (a held last byte stays held until the client sends it) and are kept, so a
+ *   retry resends every byte (nothing dropped on the floor); a request
  *   whose replica fails after it may have processed it is *not* retried (502), as a careful balancer
  *   does for non-idempotent requests;
  * - every response carries `x-whatbreaks-replica: <id>` (`none` on a 502), and `stats()` counts them.
@@ -80,7 +82,7 @@ export function fnv1a(text: string): number {
   return h;
 }
 
-function forwardHeaders(req: IncomingMessage, bodyLength: number): Record<string, string | string[]> {
+function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const connectionTokens = new Set(
     String(req.headers.connection ?? '')
@@ -96,15 +98,8 @@ function forwardHeaders(req: IncomingMessage, bodyLength: number): Record<string
   out['x-forwarded-for'] = req.headers['x-forwarded-for']
     ? `${req.headers['x-forwarded-for']}, ${client}`
     : client;
-  if (bodyLength > 0 || req.headers['content-length'] !== undefined)
-    out['content-length'] = String(bodyLength);
+  // `content-length` passes through (the body is forwarded unchanged); a chunked body is re-chunked.
   return out;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /** Start a balancer over `upstreams`; registered for teardown until stopped. */
@@ -136,28 +131,33 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
     return i;
   };
 
-  /** Forward to one upstream; resolves `true` when a response was sent, `false` to try the next. */
-  const forward = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    up: Upstream,
-    body: Buffer,
-    isLast: boolean,
-  ): Promise<boolean> =>
-    new Promise((resolve) => {
+  /**
+   * Forward one request. The upstream request starts as soon as the client's headers are in, and the body
+   * streams through chunk by chunk, so a burst's held final bytes (last-byte sync) reach the replicas as
+   * one read-and-write each instead of a whole request's parse-and-forward after the release. The chunks
+   * are also kept: a retry on the next replica resends every byte received so far.
+   */
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    let current: ClientRequest | undefined;
+    const start = firstIndex(req);
+    const attempt = (k: number) => {
+      const up = upstreams[(start + k) % upstreams.length]!;
+      const isLast = k === upstreams.length - 1;
       const out = httpRequest(
         {
           host: up.url.hostname,
           port: up.url.port,
           method: req.method,
           path: req.url,
-          headers: forwardHeaders(req, body.length),
+          headers: forwardHeaders(req),
           agent: agents.get(up.id),
         },
         (upRes) => {
           const headers: Record<string, string | string[]> = {};
-          for (const [k, v] of Object.entries(upRes.headers)) {
-            if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+          for (const [key, v] of Object.entries(upRes.headers)) {
+            if (v !== undefined && !HOP_BY_HOP.has(key)) headers[key] = v;
           }
           headers[REPLICA_HEADER] = String(up.id);
           res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers);
@@ -165,21 +165,23 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
           upRes.pipe(res);
           upRes.on('error', () => res.destroy());
           upRes.on('aborted', () => res.destroy());
-          resolve(true);
         },
       );
+      current = out;
       out.on('error', (err: NodeJS.ErrnoException) => {
+        if (current !== out) return;
+        current = undefined;
         if (res.headersSent) {
           // The replica died mid-response: the client sees a cut connection, as behind a real balancer.
           res.destroy();
-          resolve(true);
           return;
         }
+        if (res.destroyed) return;
         const code = err.code ?? '';
         const retriable = NOT_DELIVERED.has(code) || (out.reusedSocket && code === 'ECONNRESET');
         if (retriable && !isLast) {
           retries++;
-          resolve(false);
+          attempt(k + 1);
           return;
         }
         failed++;
@@ -192,30 +194,35 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
           [REPLICA_HEADER]: 'none',
         });
         res.end(text);
-        resolve(true);
       });
-      out.end(body);
+      for (const c of chunks) out.write(c);
+      if (ended) out.end();
+    };
+    req.on('data', (c: Buffer) => {
+      chunks.push(c);
+      current?.write(c);
     });
-
-  const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    let body: Buffer;
-    try {
-      body = await readBody(req);
-    } catch {
+    req.on('end', () => {
+      ended = true;
+      current?.end();
+    });
+    // The client went away before its request was whole: the replica must not get half of it.
+    req.on('error', () => {
+      current?.destroy();
+      current = undefined;
       res.destroy();
-      return;
-    }
-    const start = firstIndex(req);
-    for (let k = 0; k < upstreams.length; k++) {
-      const up = upstreams[(start + k) % upstreams.length]!;
-      if (await forward(req, res, up, body, k === upstreams.length - 1)) return;
-    }
+    });
+    res.on('close', () => {
+      if (!ended) {
+        current?.destroy();
+        current = undefined;
+      }
+    });
+    attempt(0);
   };
 
   const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
-    void handle(req, res);
-  });
+  const server: Server = createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.on('connection', (s) => {
     sockets.add(s);
