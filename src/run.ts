@@ -264,6 +264,9 @@ async function runTrial(
   });
   let replicas: ReplicaMemory[] = [];
   let upstreams: UpstreamArrivals = {};
+  // Behind the built-in balancer, a burst's arrival at the replicas is observable: when it forwards each.
+  const forwards = scenario.load.type === 'burst' ? env.balancer?.recordForwards() : undefined;
+  let forwardedAt: number[] = [];
   try {
     load = await executor.run({
       baseUrl: env.targetUrl,
@@ -288,6 +291,13 @@ async function runTrial(
     faults = timeline ? await timeline.stop() : [];
     replicas = await sampler.stop();
     upstreams = arrivals.stop();
+    forwardedAt = forwards?.stop() ?? [];
+  }
+  if (forwards) load.arrivalSpreadMs = burstArrivalSpread(load, forwardedAt, t0);
+  const maxSpreadMs = scenario.load.type === 'burst' ? scenario.load.maxSpreadMs : undefined;
+  if (maxSpreadMs !== undefined && load.arrivalSpreadMs !== undefined && load.arrivalSpreadMs > maxSpreadMs) {
+    const loose = `arrival spread at the replicas ${load.arrivalSpreadMs.toFixed(3)} ms (through the load balancer) is looser than maxSpreadMs ${maxSpreadMs} ms`;
+    load.inconclusive = [load.inconclusive, loose].filter(Boolean).join('; ');
   }
   const results: InvariantResult[] = [];
   for (const inv of invariants) {
@@ -326,6 +336,23 @@ async function runTrial(
     ...(herd ? { herd } : {}),
     rss: replicas.map((r) => ({ ...r, oomKilled: r.exit?.signal === 'SIGKILL' })),
   };
+}
+
+/**
+ * Spread (max − min, ms) of the moments the built-in balancer handed a burst's requests, whole, to the
+ * replicas: the stamps (`performance.now()`) from the burst's first release on, so the senders' warm-up
+ * requests do not count. Undefined with fewer than two.
+ */
+function burstArrivalSpread(
+  load: LoadResult,
+  forwardedAt: readonly number[],
+  t0: number,
+): number | undefined {
+  if (load.records.length === 0) return undefined;
+  let released = Number.POSITIVE_INFINITY;
+  for (const r of load.records) released = Math.min(released, r.sentAtMs);
+  const times = forwardedAt.map((t) => t - t0).filter((t) => t >= released);
+  return times.length >= 2 ? Math.max(...times) - Math.min(...times) : undefined;
 }
 
 function finishSummary(report: RunReport, durationMs: number): void {

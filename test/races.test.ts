@@ -100,6 +100,36 @@ describe('maxSpreadMs', () => {
     const report = await withMaxSpread(60_000);
     expect(report.verdict).toBe('pass');
     expect(report.trials.every((t) => t.inconclusive === undefined)).toBe(true);
+    // One replica: no balancer, so no arrival spread is observed.
+    expect(report.trials.every((t) => t.load.arrivalSpreadMs === undefined)).toBe(true);
+  });
+
+  it('behind the balancer (2 replicas) the arrival spread at the replicas is reported and judged too', async () => {
+    const s = loadScenario(join(ROOT, 'scenarios', 'single-completion.yaml'));
+    const run = async (maxSpreadMs: number) => {
+      const scenario = {
+        ...s,
+        target: { ...s.target, replicas: 2 },
+        load: { ...s.load, sync: 'last-byte', maxSpreadMs } as typeof s.load,
+      };
+      return (await runScenario(scenario, { variant: 'fixed', trials: 2, outDir: outDir() })).report;
+    };
+    const judged = await run(60_000);
+    expect(judged.verdict).toBe('pass');
+    for (const t of judged.trials) {
+      expect(t.load.arrivalSpreadMs).toBeGreaterThan(0);
+      // Only the burst counts: the senders' warm-up requests went through the balancer holdMs (100 ms)
+      // and more before the release.
+      expect(t.load.arrivalSpreadMs).toBeLessThan(100);
+      expect(t.load.sendSpreadMs).toBeGreaterThan(0);
+    }
+    const loose = await run(0.000001);
+    expect(loose.verdict).toBe('unknown');
+    for (const t of loose.trials) {
+      expect(t.inconclusive).toMatch(
+        /arrival spread at the replicas \d+\.\d+ ms \(through the load balancer\) is looser than maxSpreadMs 0\.000001 ms/,
+      );
+    }
   });
 });
 

@@ -15,7 +15,7 @@ import {
 import { WhatbreaksError } from '../errors.js';
 import { DockerReplica } from './docker-replica.js';
 import type { DockerTarget } from './docker-target.js';
-import { startLoadBalancer } from './load-balancer.js';
+import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { registerCleanup } from './teardown.js';
 import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
@@ -239,12 +239,14 @@ async function startDocker(
   }
 
   let targetUrl = current[0]!.url;
+  let balancer: LoadBalancer | undefined;
   if (replicaCount > 1) {
     const lb = await startLoadBalancer({
       ...spec.loadBalancer,
       upstreams: current.map((r) => ({ id: r.id, url: r.url })),
     });
     stack.push(() => lb.stop());
+    balancer = lb;
     targetUrl = lb.url;
     spec.log?.(
       `load balancer (${spec.loadBalancer?.policy ?? 'round-robin'}) at ${lb.url.origin} over ${replicaCount} containers`,
@@ -271,6 +273,7 @@ async function startDocker(
 
   let stopped: Promise<void> | undefined;
   const env: StartedEnvironment = {
+    balancer,
     kind: 'docker',
     targetUrl,
     database,

@@ -177,6 +177,7 @@ describe('load balancer', () => {
       `POST /book HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${len}\r\n\r\n`;
 
     // Held: everything but the last byte. The replica gets the request and the body so far, not its end.
+    const recording = lb.recordForwards();
     const client = connect(Number(lb.url.port), '127.0.0.1');
     let reply = '';
     client.on('data', (c: Buffer) => (reply += c.toString()));
@@ -200,6 +201,14 @@ describe('load balancer', () => {
     quitter.destroy();
     expect(await until(() => seen[1]!.aborted === true)).toBe(true);
     expect(seen[1]!.body).toBeUndefined();
+
+    // Forwards recorded: the whole request once, when its held byte went through; not the cut one.
+    const stamps = recording.stop();
+    expect(stamps).toHaveLength(1);
+    expect(stamps[0]).toBeGreaterThanOrEqual(releasedAt);
+    expect(stamps[0]).toBeLessThanOrEqual(seen[0]!.bodyAt!);
+    expect((await get(lb)).status).toBe(200);
+    expect(stamps).toHaveLength(1);
   });
 
   it('a retry on the next replica resends the body received so far, then the rest, once', async () => {

@@ -51,6 +51,13 @@ export interface LoadBalancer extends AsyncDisposable {
   readonly url: URL;
   /** Responses served per replica id, plus `failed` (502s). */
   stats(): { served: Record<number, number>; failed: number; retries: number };
+  /**
+   * Start recording when each request is handed, whole, to a replica: the moment its last byte is
+   * written to the replica's socket (`performance.now()` of this process, ms; a retried request counts
+   * at its last attempt). `stop()` ends the recording and returns the stamps in order. This is the
+   * arrival a burst's replicas see, after the balancer's own cost.
+   */
+  recordForwards(): { stop(): number[] };
   stop(): Promise<void>;
 }
 
@@ -118,6 +125,12 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
   let failed = 0;
   let retries = 0;
   let next = 0;
+  const recordings = new Set<number[]>();
+  const forwarded = () => {
+    if (recordings.size === 0) return;
+    const t = performance.now();
+    for (const r of recordings) r.push(t);
+  };
 
   const firstIndex = (req: IncomingMessage): number => {
     if (policy === 'random') return Math.floor(random() * upstreams.length) % upstreams.length;
@@ -196,7 +209,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
         res.end(text);
       });
       for (const c of chunks) out.write(c);
-      if (ended) out.end();
+      if (ended) {
+        out.end();
+        forwarded();
+      }
     };
     req.on('data', (c: Buffer) => {
       chunks.push(c);
@@ -204,7 +220,10 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
     });
     req.on('end', () => {
       ended = true;
-      current?.end();
+      if (current) {
+        current.end();
+        forwarded();
+      }
     });
     // The client went away before its request was whole: the replica must not get half of it.
     req.on('error', () => {
@@ -254,6 +273,16 @@ export async function startLoadBalancer(opts: LoadBalancerOptions): Promise<Load
   return {
     url,
     stats: () => ({ served: { ...served }, failed, retries }),
+    recordForwards() {
+      const stamps: number[] = [];
+      recordings.add(stamps);
+      return {
+        stop: () => {
+          recordings.delete(stamps);
+          return stamps;
+        },
+      };
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };

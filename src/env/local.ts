@@ -7,7 +7,7 @@ import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
 import { startDependencies } from './dependencies.js';
 import { loadEmbeddedPostgres } from './embedded-postgres.js';
-import { startLoadBalancer } from './load-balancer.js';
+import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
@@ -188,12 +188,14 @@ async function startLocal(
   }
 
   let targetUrl = current[0]!.url;
+  let balancer: LoadBalancer | undefined;
   if (replicaCount > 1) {
     const lb = await startLoadBalancer({
       ...spec.loadBalancer,
       upstreams: current.map((t) => ({ id: t.id, url: t.url })),
     });
     stack.push(() => lb.stop());
+    balancer = lb;
     targetUrl = lb.url;
     spec.log?.(
       `load balancer (${spec.loadBalancer?.policy ?? 'round-robin'}) at ${lb.url.origin} over ${replicaCount} replicas`,
@@ -221,6 +223,7 @@ async function startLocal(
 
   let stopped: Promise<void> | undefined;
   const env: StartedEnvironment = {
+    balancer,
     kind: 'local',
     targetUrl,
     database,

@@ -1,6 +1,7 @@
 import type { QueryableDatabase } from '../invariants/types.js';
 import type { TargetLaunch } from '../scenario/variant.js';
 import type { DependencySpec, StartedDependencies } from './dependencies.js';
+import type { LoadBalancer } from './load-balancer.js';
 
 /** Where a run's target and database live: started locally, in containers, or already running elsewhere. */
 export type EnvironmentKind = 'local' | 'docker' | 'external';
@@ -74,6 +75,8 @@ export interface StartedEnvironment extends AsyncDisposable {
   restoreReplicas(): Promise<void>;
   /** True when replica `id` is down because whatbreaks killed it on purpose (not a crash). */
   wasKilled(id: number): boolean;
+  /** The built-in load balancer in front of the replicas; absent with one replica or an external target. */
+  readonly balancer?: LoadBalancer;
   /** The started dependencies and their fault proxies; absent when the environment has none. */
   readonly dependencies?: StartedDependencies;
   /** Stop everything; idempotent. */

@@ -50,7 +50,8 @@ export const config = z.strictObject({
   /**
    * A burst whose send spread (first to last release write, ms, client side) exceeds this makes the trial
    * `unknown`, not `pass`: the race may have been missed because the burst was loose. Arrival spread is
-   * not observable at an arbitrary target, so it is not used here (`targets/probe` measures it).
+   * not observable at an arbitrary target; with `replicas` > 1 it is (the built-in balancer stamps when it
+   * hands each request, whole, to a replica), and the run judges it against the same bound (`run.ts`).
    */
   maxSpreadMs: z.number().positive().optional(),
 });

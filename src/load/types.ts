@@ -54,7 +54,10 @@ export interface LoadResult {
   records: RequestRecord[];
   /** Client-side spread between the first and the last release write of a burst, ms. */
   sendSpreadMs?: number;
-  /** Spread of arrival times at the server (max − min) when the server side is observable, ms. */
+  /**
+   * Spread of arrival times at the server (max − min) when the server side is observable, ms: for a burst
+   * behind the built-in load balancer (`replicas` > 1), when it handed each request, whole, to a replica.
+   */
   arrivalSpreadMs?: number;
   /** When the phase started and how long it ran, ms since trial start / ms. */
   startedAtMs: number;
