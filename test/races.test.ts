@@ -54,6 +54,17 @@ describe('double-booking', () => {
     expect(report.summary).toMatchObject({ trials: TRIALS, passed: TRIALS, failed: 0, unknown: 0 });
     for (const t of report.trials) expect(t.load.statusCounts).toEqual({ '201': 100, '409': 100 });
   });
+
+  it('mutex (an in-process lock per truck): holds on one instance, overbooks behind two replicas', async () => {
+    const one = await run('double-booking.yaml', 'mutex');
+    expect(one.verdict).toBe('pass');
+    for (const t of one.trials) expect(t.load.statusCounts).toEqual({ '201': 100, '409': 100 });
+    const two = await run('double-booking-replicas.yaml', 'mutex');
+    expect(two.verdict).toBe('fail');
+    // Each replica had a lock of its own: two bookings at once, overbooked.
+    expect(violated(two, 'no-overbooking')).toBeGreaterThanOrEqual(TRIALS - 1);
+    for (const t of two.trials) expect(t.load.arrivalSpreadMs).toBeGreaterThan(0);
+  });
 });
 
 describe('single-completion', () => {

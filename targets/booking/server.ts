@@ -7,6 +7,8 @@
  * before the new total is written. Concurrent requests all read the same `booked_kg`, all pass the check,
  * and each writes its own total (lost update): the truck is double-booked.
  * VARIANT=fixed: read, check and write in one transaction holding `SELECT … FOR UPDATE` until commit.
+ * VARIANT=mutex: the buggy handler behind an in-process lock per truck — the fix that passes review and a
+ * single-instance test, and double-books as soon as two replicas serve the same truck.
  */
 import type pg from 'pg';
 import { createPool, type Reply, serve, variant } from '../lib/http.js';
@@ -92,8 +94,26 @@ async function bookFixed(pool: pg.Pool, r: BookingRequest): Promise<Reply> {
   }
 }
 
+/** In-process lock per truck: each caller waits for the previous one's promise to settle. */
+const truckLocks = new Map<number, Promise<unknown>>();
+function withTruckLock<T>(truckId: number, fn: () => Promise<T>): Promise<T> {
+  const run = (truckLocks.get(truckId) ?? Promise.resolve()).then(fn, fn);
+  const settled = run.catch(() => undefined);
+  truckLocks.set(truckId, settled);
+  void settled.then(() => {
+    if (truckLocks.get(truckId) === settled) truckLocks.delete(truckId);
+  });
+  return run;
+}
+
 const pool = createPool();
-const book = variant() === 'fixed' ? bookFixed : bookBuggy;
+const which = variant(['buggy', 'fixed', 'mutex']);
+const book =
+  which === 'fixed'
+    ? bookFixed
+    : which === 'mutex'
+      ? (p: pg.Pool, r: BookingRequest) => withTruckLock(r.truck_id, () => bookBuggy(p, r))
+      : bookBuggy;
 
 await serve(
   'booking',

@@ -29,10 +29,18 @@ export interface Reply {
   body: unknown;
 }
 
-export function variant(): 'buggy' | 'fixed' {
+/**
+ * The variant this target runs, from `VARIANT` (default `buggy`).
+ * @throws Error naming the allowed values when `VARIANT` is not one of `allowed`.
+ */
+export function variant<V extends string = 'buggy' | 'fixed'>(
+  allowed: readonly V[] = ['buggy', 'fixed'] as readonly string[] as readonly V[],
+): V {
   const v = process.env.VARIANT ?? 'buggy';
-  if (v !== 'buggy' && v !== 'fixed') throw new Error(`VARIANT must be buggy or fixed, got '${v}'`);
-  return v;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new Error(`VARIANT must be ${allowed.join(', ')}; got '${v}'`);
+  }
+  return v as V;
 }
 
 /**
@@ -148,7 +156,7 @@ export async function serve(name: string, routes: Route[], pool: pg.Pool): Promi
     const url = new URL(req.url ?? '/', 'http://target');
     try {
       if (req.method === 'GET' && url.pathname === '/health') {
-        return send(res, { status: 200, body: { ok: true, variant: variant() } });
+        return send(res, { status: 200, body: { ok: true, variant: process.env.VARIANT ?? 'buggy' } });
       }
       for (const route of routes) {
         if (route.method !== req.method) continue;
@@ -187,7 +195,7 @@ export async function serve(name: string, routes: Route[], pool: pg.Pool): Promi
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   await new Promise<void>((resolve) => front.listen(port, host, resolve));
-  console.log(`${name} (${variant()}) listening on ${host}:${port}`);
+  console.log(`${name} (${process.env.VARIANT ?? 'buggy'}) listening on ${host}:${port}`);
   const stop = () => {
     front.close();
     server.closeAllConnections();
