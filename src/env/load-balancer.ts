@@ -27,10 +27,10 @@ import type { LoadBalancerPolicy } from './types.js';
  *   the response body streams back as it arrives;
  * - a replica that refuses the connection (down, restarting), or resets a reused keep-alive socket before
  *   answering, is skipped and the next one tried; 502 once every replica failed. Request bodies stream
- *   through as they arrive (a held last byte stays held until the client sends it) and are kept, so a
- *   retry resends every byte (nothing dropped on the floor); a request
- *   whose replica fails after it may have processed it is *not* retried (502), as a careful balancer
- *   does for non-idempotent requests;
+ *   through as they arrive (a held last byte of a body stays held until the client sends it; a bodiless
+ *   request is forwarded once its headers are whole) and are kept, so a retry resends every byte
+ *   (nothing dropped on the floor); a request whose replica fails after it may have processed it is
+ *   *not* retried (502), as a careful balancer does for non-idempotent requests;
  * - every response carries `x-whatbreaks-replica: <id>` (`none` on a 502), and `stats()` counts them.
  */
 export interface Upstream {
@@ -53,9 +53,9 @@ export interface LoadBalancer extends AsyncDisposable {
   stats(): { served: Record<number, number>; failed: number; retries: number };
   /**
    * Start recording when each request is handed, whole, to a replica: the moment its last byte is
-   * written to the replica's socket (`performance.now()` of this process, ms; a retried request counts
-   * at its last attempt). `stop()` ends the recording and returns the stamps in order. This is the
-   * arrival a burst's replicas see, after the balancer's own cost.
+   * written to the replica's connection (or queued, while a new connection opens), `performance.now()` of
+   * this process, ms; a retried request counts at its last attempt. `stop()` ends the recording and
+   * returns the stamps in order. This is the arrival a burst's replicas see, after the balancer's cost.
    */
   recordForwards(): { stop(): number[] };
   stop(): Promise<void>;
