@@ -172,7 +172,10 @@ describe('whatbreaks list', () => {
     const r = cli(['list']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^double-booking {2}\[buggy \(default\), fixed\] {2}scenarios\/double-booking\.yaml\n {2}200 concurrent/m,
+      /^double-booking {2}\[buggy \(default\), fixed, mutex\] {2}scenarios\/double-booking\.yaml\n {2}200 concurrent/m,
+    );
+    expect(r.stdout).toMatch(
+      /^double-booking-replicas {2}\[buggy \(default\), fixed, mutex\] {2}scenarios\/double-booking-replicas\.yaml\n {2}200 concurrent 10 kg bookings through 2 replicas/m,
     );
     expect(r.stdout).toMatch(/^single-completion {2}\[buggy \(default\), fixed\]/m);
   });
