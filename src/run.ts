@@ -7,6 +7,7 @@ import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment 
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
 import { combine, type Holds, type InvariantResult } from './invariants/types.js';
+import { spreadMs } from './load/burst/sender.js';
 import { statusCounts, summarizeLatency } from './load/latency.js';
 import { createExecutor } from './load/registry.js';
 import type { LoadResult } from './load/types.js';
@@ -352,7 +353,7 @@ function burstArrivalSpread(
   let released = Number.POSITIVE_INFINITY;
   for (const r of load.records) released = Math.min(released, r.sentAtMs);
   const times = forwardedAt.map((t) => t - t0).filter((t) => t >= released);
-  return times.length >= 2 ? Math.max(...times) - Math.min(...times) : undefined;
+  return times.length >= 2 ? spreadMs(times) : undefined;
 }
 
 function finishSummary(report: RunReport, durationMs: number): void {
