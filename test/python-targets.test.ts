@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import type { SyncMode } from '../src/load/burst/sender.js';
 import type { RunReport, TrialReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
 import { loadScenario } from '../src/scenario/load.js';
-import { processesWithMark, ROOT } from './helpers.js';
+import { leftovers, markTest, ROOT } from './helpers.js';
 
 /**
  * Every sync mode against Python targets whatbreaks was not tuned on (`targets/py-*`, psycopg2 under
@@ -28,9 +27,8 @@ import { processesWithMark, ROOT } from './helpers.js';
  * (a miss in all 8 at that rate: about 3 in 10 million).
  */
 process.env.WHATBREAKS_ENV = 'local';
-/** Every process a run of this file starts inherits this variable: leftovers are found by it. */
-const MARK = `WHATBREAKS_TEST_MARK=${randomUUID()}`;
-process.env.WHATBREAKS_TEST_MARK = MARK.split('=')[1];
+/** Every process a run of this file starts inherits this mark: leftovers are found by it. */
+const MARK = markTest();
 
 interface PythonScenario {
   file: string;
@@ -65,7 +63,7 @@ async function runCell(
   const outDir = mkdtempSync(join(tmpdir(), 'whatbreaks-test-python-'));
   const { report } = await runScenario(scenario, { variant, trials, outDir });
   expect(pendingCleanups()).toEqual([]);
-  expect(processesWithMark(MARK)).toEqual([]);
+  expect(await leftovers(MARK)).toEqual({ processes: [], dirs: [] });
   return { report, requests: (s.load as { requests: number }).requests };
 }
 
