@@ -24,7 +24,8 @@ import { leftovers, markTest, ROOT } from './helpers.js';
  * Trials per cell are few: the gunicorn targets' bug (a lost update under 200 requests) shows in every
  * trial; the http.server one needs its 2 requests within about a millisecond, which naive and barrier
  * managed in 17/20 trials each on a loaded machine (load average 13), so its buggy cells run 8 trials
- * (a miss in all 8 at that rate: about 3 in 10 million).
+ * (a miss in all 8 at that rate: about 3 in 10 million). The file's time goes almost all into starting
+ * PostgreSQL and the target for each of the 24 cells: 8.9 min on 2 shared cores at load average 11–18.
  */
 process.env.WHATBREAKS_ENV = 'local';
 /** Every process a run of this file starts inherits this mark: leftovers are found by it. */
