@@ -9,7 +9,7 @@ import { startDependencies } from './dependencies.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresServer } from './postgres-server.js';
-import { TargetProcess } from './target-process.js';
+import { interruptedStart, TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
 import {
   type EnvironmentProvider,
@@ -50,6 +50,10 @@ async function startLocal(
   stack: (() => Promise<void>)[],
   teardown: () => Promise<void>,
 ): Promise<StartedEnvironment> {
+  /** Stop starting once Ctrl-C / SIGTERM aborted `spec.signal` (the caller tears down what started). */
+  const checkpoint = (after: string) => {
+    if (spec.signal?.aborted) throw interruptedStart(after);
+  };
   const logsDir = join(spec.runDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   // The pid in the name tells whose folder it is (and lets a test find its own run's).
@@ -108,11 +112,16 @@ async function startLocal(
     await new Promise<void>((r) => pgLog.end(r));
   });
 
+  // Ctrl-C while initdb or the postmaster starts: stop them now rather than after a start that can take
+  // seconds on a busy machine.
+  const stopStarting = () => void postgres.stop();
+  spec.signal?.addEventListener('abort', stopStarting, { once: true });
   try {
     await postgres.initialise();
     await postgres.start();
     await postgres.createDatabase(DB_NAME);
   } catch (err) {
+    if (spec.signal?.aborted) throw interruptedStart('PostgreSQL was starting');
     throw new WhatbreaksError(
       'DATABASE_FAILED',
       `embedded PostgreSQL did not start${err ? `: ${(err as Error).message ?? String(err)}` : ''}\n${pgTail
@@ -122,11 +131,14 @@ async function startLocal(
       `its log: ${pgLogFile}`,
     );
   }
+  spec.signal?.removeEventListener('abort', stopStarting);
+  checkpoint('PostgreSQL had started');
   const url = `postgres://${DB_USER}:${password}@127.0.0.1:${pgPort}/${DB_NAME}`;
   spec.log?.(`postgres ready on 127.0.0.1:${pgPort} (max_connections=${spec.maxConnections})`);
   const database = new PostgresDatabase(url);
   stack.push(() => database.close());
   await spec.prepareDatabase?.(database);
+  checkpoint('the database was prepared');
 
   // Dependencies (and the database's proxy) come up before the target, which gets their URLs.
   const dependencies = await startDependencies({
@@ -135,8 +147,10 @@ async function startLocal(
     freePort: () => getPort({ host: '127.0.0.1' }),
     database: spec.databaseProxy ? { host: '127.0.0.1', port: pgPort } : undefined,
     log: spec.log,
+    signal: spec.signal,
   });
   stack.push(() => dependencies.stop());
+  checkpoint('the dependencies had started');
   const dbProxy = dependencies.get('postgres')?.tcp?.address;
   const targetPgPort = dbProxy?.port ?? pgPort;
   const targetDbUrl = `postgres://${DB_USER}:${password}@127.0.0.1:${targetPgPort}/${DB_NAME}`;
@@ -176,7 +190,9 @@ async function startLocal(
     await Promise.all(current.map((t) => t.stop()));
   });
   for (let id = 0; id < replicaCount; id++) {
-    if (id > 0 && spec.startStaggerMs) await sleep(spec.startStaggerMs);
+    if (id > 0 && spec.startStaggerMs)
+      await sleep(spec.startStaggerMs, undefined, { signal: spec.signal }).catch(() => undefined);
+    checkpoint(`${id} of ${replicaCount} replicas had started`);
     launch(id);
   }
 
@@ -243,7 +259,7 @@ async function startLocal(
     },
     [Symbol.asyncDispose]: () => env.stop(),
   };
-  await Promise.all(current.map((t) => t.waitHealthy(spec.target.health)));
+  await Promise.all(current.map((t) => t.waitHealthy(spec.target.health, spec.signal)));
   spec.log?.(`target healthy at ${targetUrl.origin}`);
   return env;
 }

@@ -36,7 +36,7 @@ export class TargetProcess implements Replica {
     port: number,
     env: Record<string, string>,
     logsDir: string,
-    name: string,
+    readonly name: string,
   ) {
     this.url = new URL(`http://127.0.0.1:${port}`);
     mkdirSync(logsDir, { recursive: true });
@@ -116,14 +116,14 @@ export class TargetProcess implements Replica {
 
   /**
    * Poll `health.path` until it answers 2xx.
-   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline;
-   *   both carry the last log lines.
+   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline
+   *   (both carry the last log lines), `INTERRUPTED` once `signal` is aborted.
    */
   async waitHealthy(health: TargetLaunch['health'], signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + health.timeoutMs;
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
       if (this.exit) {
         throw new WhatbreaksError(
           'TARGET_FAILED',
@@ -143,8 +143,9 @@ export class TargetProcess implements Replica {
       } catch (err) {
         lastProblem = `GET ${health.path}: ${(err as { code?: string }).code ?? (err as Error).message}`;
       }
-      await sleep(health.intervalMs);
+      await sleep(health.intervalMs, undefined, { signal }).catch(() => undefined);
     }
+    if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
     throw new WhatbreaksError(
       'TARGET_UNHEALTHY',
       `target did not become healthy within ${health.timeoutMs} ms (${lastProblem})\n${this.formatTail()}`,
@@ -180,4 +181,9 @@ export class TargetProcess implements Replica {
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     killGroup(this.child.pid, signal);
   }
+}
+
+/** The error a start cut short by Ctrl-C / SIGTERM throws (`EnvironmentSpec.signal`). */
+export function interruptedStart(during: string): WhatbreaksError {
+  return new WhatbreaksError('INTERRUPTED', `interrupted while starting the environment (${during})`);
 }
