@@ -23,7 +23,7 @@ MAX_S=${3:-8}
 RANDOM=$SEED
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/whatbreaks-group-sigint-XXXXXX")
 echo "seed $SEED, $N runs, T in [0.5, $MAX_S] s, runs in $WORK"
-printf '%-4s %-6s %6s %6s %5s %-22s %s\n' run mode T/s took/s exit 'trials (pass/fail/unk)' 'problems / notes'
+printf '%-4s %-6s %6s %6s %5s %-28s %s\n' run mode T/s took/s exit 'trials (pass/fail/unk/abort)' 'problems / notes'
 bad=0
 exit130=0
 failed_trials=0
@@ -49,19 +49,20 @@ for ((i = 1; i <= N; i++)); do
     counts=$(node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const f = r.trials.filter((t) => t.verdict === "fail").length;
-      console.log(`${r.trials.length} ${r.summary.passed} ${Math.max(f, r.summary.failed)} ${r.summary.unknown}`);' \
+      const s = r.summary;
+      console.log(`${r.trials.length} ${s.passed} ${Math.max(f, s.failed)} ${s.unknown} ${s.aborted ?? 0}`);' \
       "$run/out/report.json")
-    read -r trials passed failed unknown <<<"$counts"
+    read -r trials passed failed unknown aborted <<<"$counts"
     failed_trials=$((failed_trials + failed))
     ((failed == 0)) || problems+=("$failed trial(s) counted as failed")
   elif [[ ! -s $run/output.log ]]; then
     # The signal came before whatbreaks had printed anything or installed its handler (Node still
     # loading: seconds on a busy machine): the default action ended it, and it had started nothing.
-    trials='-' passed='-' failed='-' unknown='-'
+    trials='-' passed='-' failed='-' unknown='-' aborted='-'
     notes+=("signalled before whatbreaks started")
     early=$((early + 1))
   else
-    trials='-' passed='-' failed='-' unknown='-'
+    trials='-' passed='-' failed='-' unknown='-' aborted='-'
     problems+=("no report.json")
   fi
   sleep 0.2
@@ -71,8 +72,8 @@ for ((i = 1; i <= N; i++)); do
   [[ -z $dirs ]] || problems+=("data folders left: $dirs")
   grep -q 'tearing down .* failed' "$run/output.log" && problems+=("a cleanup failed")
   ((${#problems[@]})) && bad=$((bad + 1))
-  printf '%-4s %-6s %6s %6s %5s %-22s %s\n' "$i" "$mode" "$t" "$elapsed" "$code" \
-    "$trials ($passed/$failed/$unknown)" "$(IFS=';'; echo "${problems[*]:-}${notes[*]:+(${notes[*]})}")"
+  printf '%-4s %-6s %6s %6s %5s %-28s %s\n' "$i" "$mode" "$t" "$elapsed" "$code" \
+    "$trials ($passed/$failed/$unknown/$aborted)" "$(IFS=';'; echo "${problems[*]:-}${notes[*]:+(${notes[*]})}")"
 done
 echo "exit 130: $exit130/$N; trials counted as failed: $failed_trials; runs with a problem: $bad;" \
   "signalled before whatbreaks started: $early (seed $SEED)"
