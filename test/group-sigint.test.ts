@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { CLI, processesWithMark, ROOT } from './helpers.js';
+import { CLI, pgDataDirsOf, processesWithMark, ROOT } from './helpers.js';
 
 /**
  * Ctrl-C in a terminal: the terminal sends SIGINT to the whole foreground process group, not only to
@@ -144,7 +144,7 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
       if (/tearing down .* failed/.test(output)) problems.push(`${what}: a cleanup failed\n${output}`);
       const left = processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`);
       if (left.length) problems.push(`${what}: processes left: ${left.join('; ')}`);
-      const dirs = readdirSync(tmpdir()).filter((d) => d.startsWith(`whatbreaks-pg-${child.pid}-`));
+      const dirs = pgDataDirsOf(child.pid);
       if (dirs.length) problems.push(`${what}: data folders left: ${dirs.join(', ')}`);
       const ports = [...output.matchAll(/(?:127\.0\.0\.1:|port )(\d{4,5})/g)].map((m) => Number(m[1]));
       for (const p of ports) if (await listening(p)) problems.push(`${what}: port ${p} still listening`);
