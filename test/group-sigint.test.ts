@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,7 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
       if (dirs.length) problems.push(`${what}: data folders left: ${dirs.join(', ')}`);
       const ports = [...output.matchAll(/(?:127\.0\.0\.1:|port )(\d{4,5})/g)].map((m) => Number(m[1]));
       for (const p of ports) if (await listening(p)) problems.push(`${what}: port ${p} still listening`);
+      if (!problems.some((p) => p.startsWith(what))) rmSync(out, { recursive: true, force: true });
     }
     expect(problems).toEqual([]);
   }, 900_000);
@@ -186,5 +187,6 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
       trials: 0,
     });
     expect(processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`)).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
   }, 120_000);
 });
