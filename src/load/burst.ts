@@ -9,6 +9,11 @@ import type { LoadExecutor } from './executor.js';
  * (Kettle, "Smashing the state machine", 2023). Connections are opened first, then all requests are
  * released by the chosen sync mode (`burst/*.ts`).
  *
+ * A burst that cannot run as written (a phase that times out, a target that does not speak the mode's
+ * protocol or does not keep a partial request open) throws a `BurstFailure` (`burst/burst-failure.ts`)
+ * with a stable `code`, a `message` naming the phase and how far it got, and a `hint` naming what would
+ * work; the run makes that trial `unknown`.
+ *
  * ```yaml
  * load:
  *   type: burst
@@ -48,6 +53,15 @@ export const config = z.strictObject({
   /** Warm-up path requested once per connection; default the target's health path. */
   warmupPath: z.string().startsWith('/').optional(),
   /**
+   * Warm each connection with one `GET warmupPath` before the burst (`barrier`, `last-byte`,
+   * `single-packet`): `auto` (default) warms, and where the target closes a connection after its warm-up
+   * (HTTP/1.0, `Connection: close`: Python's `http.server`, gunicorn's `sync` worker) opens a fresh one
+   * before the burst instead, with a warning in the report; `on` requires warm connections (a target that
+   * does not keep them alive fails the burst with `WARMUP_NOT_KEEPALIVE`); `off` never warms (fresh
+   * connections, opened before the burst).
+   */
+  warmup: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
    * A burst whose send spread (first to last release write, ms, client side) exceeds this makes the trial
    * `unknown`, not `pass`: the race may have been missed because the burst was loose. Arrival spread is
    * not observable at an arbitrary target; with `replicas` > 1 it is (the built-in balancer stamps when it
@@ -66,6 +80,7 @@ export function create(cfg: BurstConfig): LoadExecutor {
         clock: ctx.clock,
         timeoutMs: cfg.timeoutMs,
         warmupPath: cfg.warmupPath ?? ctx.healthPath,
+        warmup: cfg.warmup,
         holdMs: cfg.holdMs,
         streamsPerConnection: cfg.streamsPerConnection,
         releaseThreads: cfg.releaseThreads,
@@ -82,7 +97,7 @@ export function create(cfg: BurstConfig): LoadExecutor {
           sendSpreadMs: outcome.sendSpreadMs,
           startedAtMs,
           durationMs: ctx.clock() - startedAtMs,
-          warnings: [],
+          warnings: outcome.warnings ?? [],
           inconclusive: loose
             ? `send spread ${outcome.sendSpreadMs.toFixed(3)} ms is looser than maxSpreadMs ${cfg.maxSpreadMs} ms`
             : undefined,
