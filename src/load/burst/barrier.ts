@@ -33,10 +33,17 @@ export const barrier: SenderFactory = (options) => {
   let prepared: readonly PreparedRequest[] = [];
   const base = buildConnector({});
   const target = connectTarget(options.baseUrl);
+  let closed = false;
+  /** Keep `socket` for close(); one that opens after close() (a phase timed out meanwhile) is destroyed. */
+  const track = (socket: Socket) => {
+    sockets.push(socket);
+    if (closed) socket.destroy();
+  };
   const open = () =>
     new Promise<Socket>((resolve, reject) =>
       base(target, (err, socket) => {
-        if (socket) sockets.push(socket);
+        if (socket) track(socket);
+        if (closed) return reject(new BurstFailure('CLOSED', 'sender closed during prepare'));
         return err ? reject(err) : resolve(socket!);
       }),
     );
@@ -68,7 +75,7 @@ export const barrier: SenderFactory = (options) => {
             }
             base(opts, (err, socket) => {
               if (socket) {
-                sockets.push(socket);
+                track(socket);
                 conn.socket = socket;
                 connected++;
               }
@@ -138,6 +145,7 @@ export const barrier: SenderFactory = (options) => {
     },
 
     async close() {
+      closed = true;
       await Promise.all(connections.map((c) => c.client.destroy().catch(() => undefined)));
       for (const s of sockets) s.destroy();
     },
