@@ -17,6 +17,7 @@ import { REPORT_SCHEMA_VERSION, type RunReport } from './types.js';
 
 const ms = z.number().describe('milliseconds');
 const verdict = z.enum(['pass', 'fail', 'unknown']);
+const trialVerdict = z.enum(['pass', 'fail', 'unknown', 'aborted']);
 
 export const latencySummarySchema = z.object({
   count: z.int().min(0),
@@ -69,14 +70,14 @@ export const replicaRssSchema = z.object({
   peakAtMs: ms,
   timeline: z.array(z.tuple([ms, z.number().describe('MiB')])).describe('[tMs, MiB] per sample'),
   exit: z.object({ code: z.number().nullable(), signal: z.string().nullable(), atMs: ms }).optional(),
-  killedBy: z.enum(['limit', 'signal']).optional(),
+  killedBy: z.enum(['limit', 'signal', 'nemesis']).optional(),
   oomKilled: z.boolean().optional(),
 });
 export const rssSchema = z.array(replicaRssSchema);
 
 export const trialReportSchema = z.object({
   trial: z.int().min(1),
-  verdict,
+  verdict: trialVerdict,
   startedAt: z.string(),
   durationMs: ms,
   inconclusive: z.string().optional(),
@@ -115,6 +116,7 @@ export const runReportSchema = z
       passed: z.int().min(0),
       failed: z.int().min(0),
       unknown: z.int().min(0),
+      aborted: z.int().min(0).optional().describe('trials interrupted while they ran (absent before 0.2)'),
       reproductionRate: z.number().min(0).max(1),
     }),
     trials: z.array(trialReportSchema),
