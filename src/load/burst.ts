@@ -34,9 +34,16 @@ export const config = z.strictObject({
     })
     .transform((s) => s as SyncMode),
   request: requestTemplateSchema,
-  /** Deadline for each response after release, ms. */
+  /**
+   * Deadline for each response after release, ms (else the request's record says `TIMEOUT`), and for each
+   * phase of the preparation over all connections (connect, warm-up, pre-send, hold: else the burst fails
+   * with `TIMEOUT in <phase>: <how many connections got through> after <timeoutMs> ms`).
+   */
   timeoutMs: z.int().positive().default(30_000),
-  /** Pause between pre-sending and releasing (`last-byte`, `single-packet`), ms. */
+  /**
+   * Pause between pre-sending and releasing (`last-byte`, `single-packet`), ms. At its end the target
+   * must still hold every pre-sent request open and unanswered, else the burst fails (`PRESEND_REJECTED`).
+   */
   holdMs: z.int().nonnegative().default(100),
   /** HTTP/2 streams per connection (`single-packet`). */
   streamsPerConnection: z.int().min(1).max(100).default(25),

@@ -7,7 +7,9 @@ import type { PreparedRequest, RequestRecord } from '../types.js';
  *
  * Lifecycle: `prepare` (open and warm connections, pre-send what the mode allows) → `release` (make
  * every request complete as close to the same instant as possible, then collect responses) → `close`.
- * `close` must be safe to call at any point, also after a failed `prepare`.
+ * `close` must be safe to call at any point, also after a failed `prepare`. A `prepare` that cannot get
+ * the burst ready throws a `BurstFailure` (`burst-failure.ts`: code, the phase, a hint); each phase runs
+ * under `timeoutMs` (`phase.ts`).
  */
 export interface BurstSender {
   readonly mode: SyncMode;
