@@ -169,6 +169,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       loadBalancer: scenario.target.loadBalancer,
       dependencies,
       databaseProxy: scenario.database.proxy,
+      // Ctrl-C during a slow start (a target that takes long to get healthy) stops the start at once.
+      signal: options.signal,
     });
     for (let trial = 1; trial <= trials; trial++) {
       await options.beforeTrial?.(trial);
@@ -198,7 +200,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       save();
       throw err;
     }
-    report.error = { code: err.code, message: err.message, hint: err.hint };
+    // An environment start cut short by the signal is an interruption, not an environment error.
+    if (err.code === 'INTERRUPTED' && options.signal?.aborted) report.aborted = true;
+    else report.error = { code: err.code, message: err.message, hint: err.hint };
   } finally {
     await env?.stop();
   }

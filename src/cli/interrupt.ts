@@ -3,7 +3,8 @@ import { installSignalHandlers } from '../env/teardown.js';
 /**
  * Ctrl-C and SIGTERM for a command that runs trials: the first signal aborts the work (it stops after the
  * current `step` and writes its report), waits for it, then the teardown runs (`teardown.ts`).
- * `track(work)` names the promise to wait for.
+ * `track(work)` names the promise to wait for. Every process whatbreaks starts is in a session of its own
+ * (`env/own-session.ts`), so a Ctrl-C that a terminal sends to its whole foreground group reaches only us.
  */
 export function interruptible(step: string): { signal: AbortSignal; track<T>(work: Promise<T>): Promise<T> } {
   const controller = new AbortController();

@@ -61,6 +61,8 @@ export interface StartDependenciesOptions {
   /** Put a TCP fault proxy in front of PostgreSQL listening here. */
   database?: { host: string; port: number };
   log?: (line: string) => void;
+  /** Ctrl-C during the start: a health check in progress stops with `INTERRUPTED`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -139,7 +141,7 @@ async function startOne(
   });
   guard(`dependency ${spec.name}`, () => proc.stop());
   try {
-    await proc.waitHealthy(spec.health);
+    await proc.waitHealthy(spec.health, o.signal);
   } catch (err) {
     if (!(err instanceof WhatbreaksError)) throw err;
     throw new WhatbreaksError(err.code, `dependency ${spec.name}: ${err.message}`, err.hint, { cause: err });

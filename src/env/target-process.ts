@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
+import { spawnInOwnSession } from './own-session.js';
 import { killGroup, registerCleanup } from './teardown.js';
 import type { Replica } from './types.js';
 import { unwatchGroup, watchGroup } from './watchdog.js';
@@ -13,8 +14,9 @@ import { unwatchGroup, watchGroup } from './watchdog.js';
 const TAIL_LINES = 200;
 
 /**
- * One instance of the system under test running as a child process in its own process group (so the
- * whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is stopped together). Its stdout and
+ * One instance of the system under test running as a child process in a session (and process group) of
+ * its own (`own-session.ts`: so the whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is
+ * stopped together, and a Ctrl-C in the terminal reaches only whatbreaks). Its stdout and
  * stderr go to `<logsDir>/<name>.log` and to a ring buffer of the last lines.
  */
 export class TargetProcess implements Replica {
@@ -34,7 +36,7 @@ export class TargetProcess implements Replica {
     port: number,
     env: Record<string, string>,
     logsDir: string,
-    name: string,
+    readonly name: string,
   ) {
     this.url = new URL(`http://127.0.0.1:${port}`);
     mkdirSync(logsDir, { recursive: true });
@@ -48,16 +50,14 @@ export class TargetProcess implements Replica {
     }
     this.child =
       typeof command === 'string'
-        ? spawn('/bin/sh', ['-c', fill(command)], {
+        ? spawnInOwnSession('/bin/sh', ['-c', fill(command)], {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           })
-        : spawn(fill(command[0]!), command.slice(1).map(fill), {
+        : spawnInOwnSession(fill(command[0]!), command.slice(1).map(fill), {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           });
     this.child.stdout?.on('data', (c: Buffer) => this.record(c));
@@ -116,14 +116,14 @@ export class TargetProcess implements Replica {
 
   /**
    * Poll `health.path` until it answers 2xx.
-   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline;
-   *   both carry the last log lines.
+   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline
+   *   (both carry the last log lines), `INTERRUPTED` once `signal` is aborted.
    */
   async waitHealthy(health: TargetLaunch['health'], signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + health.timeoutMs;
     let lastProblem = 'no answer yet';
     while (Date.now() < deadline) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
       if (this.exit) {
         throw new WhatbreaksError(
           'TARGET_FAILED',
@@ -143,8 +143,9 @@ export class TargetProcess implements Replica {
       } catch (err) {
         lastProblem = `GET ${health.path}: ${(err as { code?: string }).code ?? (err as Error).message}`;
       }
-      await sleep(health.intervalMs);
+      await sleep(health.intervalMs, undefined, { signal }).catch(() => undefined);
     }
+    if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
     throw new WhatbreaksError(
       'TARGET_UNHEALTHY',
       `target did not become healthy within ${health.timeoutMs} ms (${lastProblem})\n${this.formatTail()}`,
@@ -180,4 +181,9 @@ export class TargetProcess implements Replica {
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     killGroup(this.child.pid, signal);
   }
+}
+
+/** The error a start cut short by Ctrl-C / SIGTERM throws (`EnvironmentSpec.signal`). */
+export function interruptedStart(during: string): WhatbreaksError {
+  return new WhatbreaksError('INTERRUPTED', `interrupted while starting the environment (${during})`);
 }

@@ -41,6 +41,11 @@ export interface EnvironmentSpec {
   dependencies?: readonly DependencySpec[];
   /** Put a TCP fault proxy (`postgres`) between the target and PostgreSQL. */
   databaseProxy?: boolean;
+  /**
+   * Ctrl-C / SIGTERM during the start: the `local` environment stops starting at its next step (a
+   * health check in progress included), tears down what it started and throws `INTERRUPTED`.
+   */
+  signal?: AbortSignal;
 }
 
 /** `round-robin`, `random`, or `sticky` by a request header (falling back to the client address). */
