@@ -9,6 +9,11 @@ import type { LoadExecutor } from './executor.js';
  * (Kettle, "Smashing the state machine", 2023). Connections are opened first, then all requests are
  * released by the chosen sync mode (`burst/*.ts`).
  *
+ * A burst that cannot run as written (a phase that times out, a target that does not speak the mode's
+ * protocol or does not keep a partial request open) throws a `BurstFailure` (`burst/burst-failure.ts`)
+ * with a stable `code`, a `message` naming the phase and how far it got, and a `hint` naming what would
+ * work; the run makes that trial `unknown`.
+ *
  * ```yaml
  * load:
  *   type: burst
@@ -29,9 +34,16 @@ export const config = z.strictObject({
     })
     .transform((s) => s as SyncMode),
   request: requestTemplateSchema,
-  /** Deadline for each response after release, ms. */
+  /**
+   * Deadline for each response after release, ms (else the request's record says `TIMEOUT`), and for each
+   * phase of the preparation over all connections (connect, warm-up, pre-send, hold: else the burst fails
+   * with `TIMEOUT in <phase>: <how many connections got through> after <timeoutMs> ms`).
+   */
   timeoutMs: z.int().positive().default(30_000),
-  /** Pause between pre-sending and releasing (`last-byte`, `single-packet`), ms. */
+  /**
+   * Pause between pre-sending and releasing (`last-byte`, `single-packet`), ms. At its end the target
+   * must still hold every pre-sent request open and unanswered, else the burst fails (`PRESEND_REJECTED`).
+   */
   holdMs: z.int().nonnegative().default(100),
   /** HTTP/2 streams per connection (`single-packet`). */
   streamsPerConnection: z.int().min(1).max(100).default(25),
@@ -47,6 +59,15 @@ export const config = z.strictObject({
     .default('auto'),
   /** Warm-up path requested once per connection; default the target's health path. */
   warmupPath: z.string().startsWith('/').optional(),
+  /**
+   * Warm each connection with one `GET warmupPath` before the burst (`barrier`, `last-byte`,
+   * `single-packet`): `auto` (default) warms, and where the target closes a connection after its warm-up
+   * (HTTP/1.0, `Connection: close`: Python's `http.server`, gunicorn's `sync` worker) opens a fresh one
+   * before the burst instead, with a warning in the report; `on` requires warm connections (a target that
+   * does not keep them alive fails the burst with `WARMUP_NOT_KEEPALIVE`); `off` never warms (fresh
+   * connections, opened before the burst).
+   */
+  warmup: z.enum(['auto', 'on', 'off']).default('auto'),
   /**
    * A burst whose send spread (first to last release write, ms, client side) exceeds this makes the trial
    * `unknown`, not `pass`: the race may have been missed because the burst was loose. Arrival spread is
@@ -66,6 +87,7 @@ export function create(cfg: BurstConfig): LoadExecutor {
         clock: ctx.clock,
         timeoutMs: cfg.timeoutMs,
         warmupPath: cfg.warmupPath ?? ctx.healthPath,
+        warmup: cfg.warmup,
         holdMs: cfg.holdMs,
         streamsPerConnection: cfg.streamsPerConnection,
         releaseThreads: cfg.releaseThreads,
@@ -82,7 +104,7 @@ export function create(cfg: BurstConfig): LoadExecutor {
           sendSpreadMs: outcome.sendSpreadMs,
           startedAtMs,
           durationMs: ctx.clock() - startedAtMs,
-          warnings: [],
+          warnings: outcome.warnings ?? [],
           inconclusive: loose
             ? `send spread ${outcome.sendSpreadMs.toFixed(3)} ms is looser than maxSpreadMs ${cfg.maxSpreadMs} ms`
             : undefined,
