@@ -27,6 +27,7 @@ export class TargetProcess implements Replica {
   private readonly tail: string[] = [];
   private readonly log: WriteStream;
   private readonly exited: Promise<void>;
+  private readonly closed: Promise<void>;
   private readonly unregister: () => void;
   private partial = '';
 
@@ -62,6 +63,7 @@ export class TargetProcess implements Replica {
           });
     this.child.stdout?.on('data', (c: Buffer) => this.record(c));
     this.child.stderr?.on('data', (c: Buffer) => this.record(c));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.record(Buffer.from(`[whatbreaks] could not start: ${err.message}\n`));
@@ -99,7 +101,9 @@ export class TargetProcess implements Replica {
   }
 
   private record(chunk: Buffer): void {
-    this.log.write(chunk);
+    // Output can still arrive after stop() ended the log ('exit' comes before the pipes close):
+    // keep it in the tail, not in a closed file.
+    if (!this.log.writableEnded) this.log.write(chunk);
     const text = this.partial + chunk.toString('utf8');
     const lines = text.split('\n');
     this.partial = lines.pop() ?? '';
@@ -172,6 +176,8 @@ export class TargetProcess implements Replica {
     }
     // Children of a shell wrapper may outlive it: make sure the group is gone.
     killGroup(this.child.pid, 'SIGKILL');
+    // Let the pipes drain into the log (bounded: a stray holder of the pipe must not hang teardown).
+    await Promise.race([this.closed, sleep(500)]);
     await new Promise<void>((resolve) => this.log.end(resolve));
     this.unregister();
     unwatchGroup(this.child.pid);
