@@ -29,12 +29,12 @@ const OPTS: HerdOptions = {
 /** Steady traffic: `perSec` first attempts a second, spread uniformly, over [from, to). */
 function steady(perSec: number, from: number, to: number, random: () => number): HerdArrival[] {
   const n = Math.round(((to - from) / 1000) * perSec);
-  return Array.from({ length: n }, () => ({ atMs: from + random() * (to - from), attempt: 1 }));
+  return Array.from({ length: n }, () => ({ atMs: from + random() * (to - from), retry: false }));
 }
 
 /** `size` retries arriving within `spreadMs` of `atMs`. */
 function burst(atMs: number, size: number, spreadMs: number, random: () => number): HerdArrival[] {
-  return Array.from({ length: size }, () => ({ atMs: atMs + random() * spreadMs, attempt: 2 }));
+  return Array.from({ length: size }, () => ({ atMs: atMs + random() * spreadMs, retry: true }));
 }
 
 describe('analyzeHerd', () => {
@@ -69,7 +69,7 @@ describe('analyzeHerd', () => {
     const arrivals = [
       ...steady(125, 0, 14_000, r),
       // Every call retried a few times during the outage: 3× the traffic, spread by full jitter.
-      ...steady(250, 2000, 7000, r).map((a) => ({ ...a, attempt: 2 })),
+      ...steady(250, 2000, 7000, r).map((a) => ({ ...a, retry: true })),
     ];
     const h = analyzeHerd('upstream', arrivals, OPTS);
     expect(h.waves).toEqual([]);
