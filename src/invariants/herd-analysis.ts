@@ -39,19 +39,27 @@ export interface HerdOptions {
   /** Steady state = the mean rate in the `baselineMs` before the outage, ms. */
   baselineMs: number;
   /**
-   * A bucket belongs to a wave when it holds more than `waveFactor` × its level: the larger of the steady
+   * A wave starts from a bucket holding more than `waveFactor` × its level: the larger of the steady
    * count per bucket and the median of the buckets within ±`localMs` (so a raised plateau — every caller
-   * retrying during the outage — is not one long wave; a burst on top of it is).
+   * retrying during the outage — is not one long wave; a burst on top of it is). It takes in the
+   * neighbouring buckets over halfway between level and threshold (a burst sent over a few buckets).
    */
   waveFactor: number;
   localMs: number;
   /** Bursts closer than this are one wave (a burst the target needed several goes to send), ms; default 300. */
   mergeMs?: number;
   /**
-   * Fewest arrivals in a wave; default half the calls in flight when the outage began (at least 10):
-   * the batch an outage can fail at one instant is what a wave is made of (`defaultMinWaveSize`).
+   * Fewest calls beyond the level in a wave (its `excess`); default half the calls in flight when the
+   * outage began (at least 10): the batch an outage can fail at one instant is what a wave is made of
+   * (`defaultMinWaveSize`).
    */
   minWaveSize?: number;
+  /**
+   * A burst's excess is reduced by the calls missing (below the level) in this long before it, ms;
+   * default 500. A stalled process — the target, or the proxy that stamps the arrivals — sends what it
+   * held back as one burst, which is not a herd.
+   */
+  stallMs?: number;
   /** Recovered: every `smoothMs` chunk of a `settleMs` stretch within ±`tolerance` of the steady rate. */
   settleMs: number;
   smoothMs: number;
@@ -78,8 +86,13 @@ export interface HerdWave {
   /** Arrivals in its buckets. */
   size: number;
   /**
+   * Of those, the calls beyond the level of the traffic around it, less the calls missing in the
+   * `stallMs` before it (a stall's backlog is not a herd). At least `minWaveSize`.
+   */
+  excess: number;
+  /**
    * Of those, the retries: with an attempt header, the calls it says were retries; without one, the
-   * calls beyond the wave's level (Σ over its buckets of count − level), an estimate (`retriesFrom`).
+   * wave's `excess`, rounded, an estimate (`retriesFrom`).
    */
   retries: number;
   /** Its fullest bucket. */
@@ -180,10 +193,11 @@ export function analyzeHerd(
   let peakJ = Math.max(0, outageJ);
   for (let j = peakJ; j < n; j++) if (counts[j]! > counts[peakJ]!) peakJ = j;
 
-  // Waves: runs of buckets above their threshold from the outage start on (runs at most `mergeMs`
-  // apart are one wave: a burst the target needed a few buckets to send), large enough, and — when the
-  // attempt header says — made of retries: a burst of first attempts is the callers' doing (a stalled
-  // load generator catching up), not the retry clock.
+  // Waves: runs of buckets from the outage start on, each from a bucket over its threshold with the
+  // neighbours over halfway to it (a wave the target sent over a few buckets: its whole mass, not only
+  // its peak), runs at most `mergeMs` apart merged; kept when their excess reaches `minSize` and — when
+  // the attempt header says — they are made of retries: a burst of first attempts is the callers' doing
+  // (a stalled load generator catching up), not the retry clock.
   const half = Math.max(1, Math.round(o.localMs / w));
   const level = counts.map((_, j) =>
     Math.max(steady, median(counts.slice(Math.max(0, j - half), j + half + 1))),
@@ -192,24 +206,40 @@ export function analyzeHerd(
   const inFlight = inFlightAt(arrivals, o.outage.startMs);
   const minSize = o.minWaveSize ?? defaultMinWaveSize(inFlight);
   const merge = Math.max(0, Math.round((o.mergeMs ?? 300) / w));
+  const halfway = level.map((l, j) => (l + threshold[j]!) / 2);
+  const first0 = Math.max(0, outageJ);
   const runs: [number, number][] = [];
-  for (let j = Math.max(0, outageJ); j < n; j++) {
+  for (let j = first0; j < n; j++) {
     if (counts[j]! <= threshold[j]!) continue;
     let k = j;
-    while (k + 1 < n && counts[k + 1]! > threshold[k + 1]!) k++;
+    while (k + 1 < n && counts[k + 1]! > halfway[k + 1]!) k++;
+    let start = j;
+    while (
+      start - 1 >= first0 &&
+      counts[start - 1]! > halfway[start - 1]! &&
+      start - 1 > (runs.at(-1)?.[1] ?? -1)
+    )
+      start--;
     const prev = runs.at(-1);
-    if (prev && j - prev[1] - 1 <= merge) prev[1] = k;
-    else runs.push([j, k]);
+    if (prev && start - prev[1] - 1 <= merge) prev[1] = k;
+    else runs.push([start, k]);
     j = k;
   }
   const waves: HerdWave[] = [];
+  const stall = Math.max(0, Math.round((o.stallMs ?? 500) / w));
   for (const [j, k] of runs) {
     const span = counts.slice(j, k + 1);
     const size = span.reduce((a, c) => a + c, 0);
+    // Calls beyond the level, less the calls missing in the `stallMs` before: a process that stalled
+    // (the target, or the proxy stamping the arrivals) releases what it held back as one burst — as many
+    // calls as were missing before it. A herd comes on top of the traffic, not instead of it.
+    let excess = 0;
+    for (let b = j; b <= k; b++) excess += counts[b]! - level[b]!;
+    for (let b = Math.max(0, j - stall); b < j; b++) excess -= Math.max(0, level[b]! - counts[b]!);
     const retried = attemptsKnown
       ? retries.slice(j, k + 1).reduce((a, c) => a + c, 0)
-      : Math.max(0, Math.round(span.reduce((a, c, i) => a + c - level[j + i]!, 0)));
-    if (size < minSize || (attemptsKnown && retried < size / 2)) continue;
+      : Math.max(0, Math.round(excess));
+    if (excess < minSize || (attemptsKnown && retried < size / 2)) continue;
     const startMs = tOf(j);
     const prev = waves.at(-1);
     waves.push({
@@ -217,6 +247,7 @@ export function analyzeHerd(
       sinceOutageMs: round(startMs - o.outage.startMs),
       ...(prev ? { gapMs: round(startMs - prev.startMs) } : {}),
       size,
+      excess: round(excess, 1),
       retries: retried,
       peak: Math.max(...span),
       buckets: k - j + 1,

@@ -24,7 +24,8 @@ import type { Invariant, InvariantCheckContext, InvariantResult } from './types.
  * call the target made, also those the outage answered. The outage window is the first applied
  * `upstream-down` or `http-fault` on that dependency in the trial's fault timeline. Buckets run from the
  * load start to the last request the clients started (the drain after it is not steady state).
- * `herd-analysis.ts` defines peak/mean, waves (runs of buckets over `waveFactor` × their level, with
+ * `herd-analysis.ts` defines peak/mean, waves (bursts of at least `minWaveSize` calls beyond the level
+ * of the traffic around them, not made up for by calls missing just before — a stall's backlog — with
  * their gaps and whether the gaps double) and recovery.
  *
  * Retries: when the target sends an attempt header (`attemptHeader`, numbered from `firstAttempt`), a
@@ -79,9 +80,10 @@ export const config = z
     /** The steady rate is the mean count per bucket over this long before the outage start, ms. Default 1000. */
     baselineMs: z.int().positive().default(1000),
     /**
-     * A bucket is part of a wave when it holds more than this many times its level (the larger of the
-     * steady count per bucket and the median of the buckets within ±`localMs`), and at least 5 calls over
-     * steady (a ratio). Default 3.
+     * A wave starts from a bucket holding more than this many times its level (the larger of the steady
+     * count per bucket and the median of the buckets within ±`localMs`), and at least 5 calls over
+     * steady (a ratio), and takes in the neighbouring buckets over halfway between level and that
+     * threshold. Default 3.
      */
     waveFactor: z.number().gt(1).default(3),
     /** Half-width of the window whose median is a bucket's level, ms. Default 1000. */
@@ -89,11 +91,18 @@ export const config = z
     /** Runs of wave buckets at most this far apart are one wave, ms. Default 300. */
     mergeMs: z.int().nonnegative().default(300),
     /**
-     * Fewest calls in a wave (a count). Default: half the calls in flight at the outage start (arrived
-     * at the dependency's proxy, not yet answered), at least 10 — the batch an outage fails at once is
-     * what comes back as a wave, and it scales with rate × latency.
+     * Fewest calls a wave must hold beyond the level of the traffic around it (its `excess`, a count).
+     * Default: half the calls in flight at the outage start (arrived at the dependency's proxy, not yet
+     * answered), at least 10 — the batch an outage fails at once is what comes back as a wave, and it
+     * scales with rate × latency.
      */
     minWaveSize: z.int().positive().optional(),
+    /**
+     * A burst's excess is reduced by the calls missing (below the level) in this long before it, ms:
+     * a process that stalled — the target, or whatbreaks stamping the arrivals — releases what it held
+     * back as one burst, which is not a herd. Default 500.
+     */
+    stallMs: z.int().nonnegative().default(500),
     /**
      * Judge only when the load generator kept its schedule: p99 of (send − intended send) at most this,
      * ms. A starved generator (a loaded machine) bunches requests and starves the proxy's clock too;
@@ -222,6 +231,7 @@ export function create(cfg: HerdInvariantConfig): Invariant {
         localMs: cfg.localMs,
         mergeMs: cfg.mergeMs,
         minWaveSize: cfg.minWaveSize,
+        stallMs: cfg.stallMs,
         settleMs: cfg.settleMs,
         smoothMs: cfg.smoothMs,
         tolerance: cfg.tolerance,
@@ -269,6 +279,7 @@ export function create(cfg: HerdInvariantConfig): Invariant {
             sinceOutageMs: w.sinceOutageMs,
             ...(w.gapMs !== undefined ? { gapMs: w.gapMs } : {}),
             size: w.size,
+            excess: w.excess,
             retries: w.retries,
             peak: w.peak,
             buckets: w.buckets,

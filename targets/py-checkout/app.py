@@ -13,25 +13,23 @@ The charge is `POST {UPSTREAM_URL}/charge`, retried on 5xx and on failures witho
 
 Every provider call carries `x-retry-count`: how many attempts came before it, so 0 on the first try,
 1 on the first retry (0-based, like gRPC's `grpc-previous-rpc-attempts`), and the caller's
-`x-client-id` passed on. Calls share a pool of keep-alive connections.
+`x-client-id` passed on.
 
-Standard library only (any Python >= 3.9). `kill -USR1 <pid>` prints every thread's stack to stderr.
+An asyncio service, as aiohttp or FastAPI ones are: one thread, an event loop, retries that sleep in
+timers, keep-alive connections to the provider reused from a pool. Standard library only (any
+Python >= 3.9), so the few lines of HTTP/1.1 it speaks (Content-Length bodies, keep-alive) are here.
 Env: PORT (3000), HOST (127.0.0.1), UPSTREAM_URL (required), VARIANT (buggy | fixed),
 RETRY_BASE_MS (1000), RETRY_CAP_MS (4000), UPSTREAM_TIMEOUT_MS (10000).
 """
 
-import faulthandler
-import http.client
+import asyncio
 import json
 import os
 import random
-import select
 import signal
 import sys
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM_URL = os.environ.get("UPSTREAM_URL")
 if not UPSTREAM_URL:
@@ -43,40 +41,10 @@ BASE_S = float(os.environ.get("RETRY_BASE_MS", "1000")) / 1000
 CAP_S = float(os.environ.get("RETRY_CAP_MS", "4000")) / 1000
 TIMEOUT_S = float(os.environ.get("UPSTREAM_TIMEOUT_MS", "10000")) / 1000
 MAX_RETRIES = 3 if VARIANT == "fixed" else 5
-
-upstream = urllib.parse.urlsplit(UPSTREAM_URL)
 IDLE_S = 4.0  # reuse a provider connection idle at most this long (Node servers close them after 5 s)
 
-
-class ConnectionPool:
-    """Keep-alive connections to the provider, shared by every request thread (as urllib3's pool is):
-    as many connections as calls in flight, not one per thread. A connection the provider closed while
-    it sat idle is dropped before reuse, so it is never mistaken for a failed call."""
-
-    def __init__(self):
-        self.idle = []
-        self.lock = threading.Lock()
-
-    def get(self):
-        with self.lock:
-            while self.idle:
-                conn, since = self.idle.pop()
-                if time.monotonic() - since < IDLE_S and not dropped(conn):
-                    return conn
-                conn.close()
-        return http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=TIMEOUT_S)
-
-    def put(self, conn):
-        with self.lock:
-            self.idle.append((conn, time.monotonic()))
-
-
-def dropped(conn):
-    """An idle keep-alive connection with something to read has been closed by the other side."""
-    return conn.sock is None or bool(select.select([conn.sock], [], [], 0)[0])
-
-
-pool = ConnectionPool()
+upstream = urllib.parse.urlsplit(UPSTREAM_URL)
+REASONS = {200: "OK", 404: "Not Found", 411: "Length Required", 502: "Bad Gateway"}
 
 
 def backoff_s(retry):
@@ -87,93 +55,125 @@ def backoff_s(retry):
     return random.uniform(0, min(CAP_S, exp))
 
 
-def charge(client_id, previous_attempts):
-    """One call to the provider; returns its status, 0 when it failed without an answer."""
-    headers = {"content-type": "application/json", "x-retry-count": str(previous_attempts)}
-    if client_id:
-        headers["x-client-id"] = client_id
-    conn = pool.get()
-    try:
-        conn.request("POST", "/charge", body=b'{"amount": 4200}', headers=headers)
-        res = conn.getresponse()
-        res.read()
-    except (OSError, http.client.HTTPException):
-        conn.close()
-        return 0
-    if res.will_close:
-        conn.close()
-    else:
-        pool.put(conn)
-    return res.status
+def parse_head(head):
+    """(first line's parts, lower-cased headers) of an HTTP/1.1 message head."""
+    first, *lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines:
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    return first.split(" ", 2), headers
 
 
-def checkout(client_id):
+class Provider:
+    """The payment provider over keep-alive connections, reused last-in first-out (as aiohttp's
+    connector does). A connection the provider closed while it sat idle is dropped before reuse."""
+
+    def __init__(self):
+        self.idle = []
+
+    async def connection(self):
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < IDLE_S and not reader.at_eof() and not writer.is_closing():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection(upstream.hostname, upstream.port)
+
+    async def charge(self, client_id, previous_attempts):
+        """One call; returns its status, 0 when it failed without an answer."""
+        body = b'{"amount": 4200}'
+        head = (
+            f"POST /charge HTTP/1.1\r\nhost: {upstream.netloc}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\nx-retry-count: {previous_attempts}\r\n"
+            + (f"x-client-id: {client_id}\r\n" if client_id else "")
+            + "\r\n"
+        )
+        writer = None
+        try:
+            reader, writer = await asyncio.wait_for(self.connection(), TIMEOUT_S)
+            writer.write(head.encode("latin-1") + body)
+            await writer.drain()
+            (_, status, *_), headers = parse_head(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT_S))
+            await asyncio.wait_for(reader.readexactly(int(headers.get("content-length", "0"))), TIMEOUT_S)
+        except (OSError, EOFError, ValueError, asyncio.TimeoutError, asyncio.IncompleteReadError):
+            if writer is not None:
+                writer.close()
+            return 0
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+        else:
+            self.idle.append((reader, writer, time.monotonic()))
+        return int(status)
+
+
+provider = Provider()
+
+
+async def checkout(client_id):
     attempts = 0
     while True:
-        status = charge(client_id, attempts)
+        status = await provider.charge(client_id, attempts)
         attempts += 1
         # 2xx and 4xx are final; 5xx and no answer are worth retrying.
         if 200 <= status < 500 or attempts > MAX_RETRIES:
             return status, attempts
-        time.sleep(backoff_s(attempts))
+        await asyncio.sleep(backoff_s(attempts))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the service behind a load balancer
-
-    def reply(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        if self.path == "/health":
-            return self.reply(200, {"ok": True})
-        self.reply(404, {"error": "not found"})
-
-    def do_POST(self):
-        length = int(self.headers.get("content-length") or 0)
-        if length:
-            self.rfile.read(length)
-        if self.path != "/api/checkout":
-            return self.reply(404, {"error": "not found"})
-        status, attempts = checkout(self.headers.get("x-client-id"))
+async def route(method, path, headers):
+    if method == "GET" and path == "/health":
+        return 200, {"ok": True}
+    if method == "POST" and path == "/api/checkout":
+        status, attempts = await checkout(headers.get("x-client-id"))
         if 200 <= status < 300:
-            return self.reply(200, {"ok": True, "attempts": attempts})
+            return 200, {"ok": True, "attempts": attempts}
         what = f"provider answered {status}" if status else "no answer from the provider"
-        self.reply(502, {"error": f"payment failed: {what}", "attempts": attempts})
-
-    def log_message(self, format, *args):
-        pass  # one line per request would flood the log during a herd
+        return 502, {"error": f"payment failed: {what}", "attempts": attempts}
+    return 404, {"error": "not found"}
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024  # listen backlog: a population of callers connects at once
+async def serve_connection(reader, writer):
+    """Requests on one keep-alive connection, one after the other."""
+    try:
+        while True:
+            (method, path, version), headers = parse_head(await reader.readuntil(b"\r\n\r\n"))
+            if "transfer-encoding" in headers:
+                status, body, close = 411, {"error": "send a Content-Length body"}, True
+            else:
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                status, body = await route(method, path, headers)
+                close = version == "HTTP/1.0" or headers.get("connection", "").lower() == "close"
+            data = json.dumps(body).encode()
+            ending = "connection: close\r\n\r\n" if close else "\r\n"
+            writer.write(
+                f"HTTP/1.1 {status} {REASONS[status]}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(data)}\r\n{ending}".encode()
+                + data
+            )
+            await writer.drain()
+            if close:
+                break
+    except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        pass  # the caller hung up (timeout, end of the load) or sent something else than HTTP/1.1
+    except asyncio.CancelledError:
+        pass  # shutting down
+    finally:
+        writer.close()
 
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # a caller that hung up (timeout, end of the load): nothing to report
-        super().handle_error(request, client_address)
 
-
-def main():
+async def main():
     port = int(os.environ.get("PORT", "3000"))
     host = os.environ.get("HOST", "127.0.0.1")
-    server = Server((host, port), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>`: every thread's stack to stderr
-    print(f"py-checkout ({VARIANT}) listening on {host}:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except (KeyboardInterrupt, SystemExit):
-        pass
-    finally:
-        server.server_close()
+    server = await asyncio.start_server(serve_connection, host, port, backlog=1024)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    print(f"py-checkout ({VARIANT}) listening on {host}:{server.sockets[0].getsockname()[1]}", flush=True)
+    async with server:
+        await stop.wait()
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())
