@@ -268,7 +268,7 @@ export function create(cfg: HerdInvariantConfig): Invariant {
       const summary =
         `peak/mean ${h.peakToMean.toFixed(2)} (${cfg.maxPeakToMean !== undefined ? `max ${cfg.maxPeakToMean}; ` : ''}peak ${h.peak.count} in ${cfg.bucketMs} ms at ${s(h.peak.tMs)}, steady ${h.steadyPerBucket.toFixed(1)})` +
         `; ${describe(h)}${cfg.maxWaves !== undefined ? ` (max ${cfg.maxWaves})` : ''}` +
-        ` of at least ${h.minWaveSize} calls (${h.inFlightAtOutage} in flight at the outage start; ${retries})` +
+        ` (a wave: ≥ ${h.minWaveSize} calls over the traffic around it; ${h.inFlightAtOutage} in flight at the outage start; ${retries})` +
         `; ${recovery}${cfg.maxRecoveryMs !== undefined ? ` (max ${s(cfg.maxRecoveryMs)})` : ''}`;
       const holds = problems.length === 0;
       const witnesses = holds
