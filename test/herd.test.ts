@@ -203,7 +203,7 @@ describe('thundering herd (Python py-checkout, 0-based x-retry-count)', () => {
   }, 900_000);
 
   it('buggy, default options (no attempt header read): the same waves from the counts alone', async () => {
-    const { report } = await judged(countsOnly(), 'buggy');
+    const { report } = await judged(countsOnly(), 'buggy', 1);
     expect(verdicts(report)).not.toContain('pass');
     const t = report.trials.find((x) => x.verdict === 'fail')!;
     expect((t.herd as HerdReport).retriesFrom).toBe('excess');
@@ -212,8 +212,11 @@ describe('thundering herd (Python py-checkout, 0-based x-retry-count)', () => {
   }, 900_000);
 
   it('fixed: full jitter, no waves, with the header and from the counts alone', async () => {
-    for (const scenario of [loadScenario(PYTHON), countsOnly()]) {
-      const { report } = await judged(scenario, 'fixed');
+    for (const [scenario, trials] of [
+      [loadScenario(PYTHON), 2],
+      [countsOnly(), 1],
+    ] as const) {
+      const { report } = await judged(scenario, 'fixed', trials);
       const summaries = report.trials.map((t) => t.invariants.map((i) => i.summary).join('; ')).join(' | ');
       expect(verdicts(report), summaries).not.toContain('fail');
       const t = report.trials.find((x) => x.verdict === 'pass')!;
