@@ -39,7 +39,9 @@ import type { Invariant, InvariantCheckContext, InvariantResult } from './types.
  * outage of the dependency, without arrivals recorded for it, without calls in the `baselineMs` before
  * the outage (no steady state to compare with), or when the load generator ran more than
  * `maxGeneratorLagMs` late at p99 (arrival times on a starved machine mean nothing, in either
- * direction). Witnesses: the waves (start, time since the outage, gap, size, retries, peak, buckets).
+ * direction). Witnesses: the waves (start, time since the outage, gap, size, excess, retries, peak,
+ * buckets). Throws nothing; `check` reports scenario problems (a missing or non-HTTP dependency, an
+ * attempt header the proxy does not record) when the scenario is loaded.
  * The buckets and waves go to `report.json` as `trials[].herd` (the HTML report draws them).
  */
 export const config = z
