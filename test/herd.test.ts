@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { pendingCleanups } from '../src/env/teardown.js';
 import { ScenarioError } from '../src/errors.js';
 import type { HerdReport } from '../src/invariants/herd-analysis.js';
@@ -10,7 +9,7 @@ import type { RunReport, TrialReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
 import { loadScenario, parseScenario } from '../src/scenario/load.js';
 import type { Scenario } from '../src/scenario/types.js';
-import { processesWithMark } from './helpers.js';
+import { leftovers, markTest } from './helpers.js';
 
 /**
  * The thundering herd end to end: a retrying service (the Node `checkout` target, and the Python
@@ -28,9 +27,11 @@ const RUNS = 3;
 const out = mkdtempSync(join(tmpdir(), 'whatbreaks-herd-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-/** Processes started by this file (every child inherits the variable; other runs on the machine do not). */
-const MARK = `WHATBREAKS_TEST_MARK=${randomUUID()}`;
-process.env.WHATBREAKS_TEST_MARK = MARK.split('=')[1];
+/** Marks what each test starts (`markTest`), so its leftovers are its own, not other runs' on the machine. */
+let mark: string;
+beforeEach(() => {
+  mark = markTest();
+});
 
 const verdicts = (r: RunReport) => r.trials.map((t) => t.verdict);
 const herdOf = (t: TrialReport) => t.invariants.find((i) => i.type === 'herd')!;
@@ -122,7 +123,7 @@ describe('thundering herd (Node checkout, 1-based x-attempt)', () => {
     expect((t.herd as HerdReport).waves.length).toBeLessThanOrEqual(1);
     expect((t.herd as HerdReport).peakToMean).toBeLessThanOrEqual(6);
     expect(pendingCleanups()).toEqual([]);
-    expect(processesWithMark(MARK)).toEqual([]);
+    expect(await leftovers(mark)).toEqual({ processes: [], dirs: [] });
   }, 900_000);
 
   it('a replica killed mid-run is on the timeline and the run still writes its report', async () => {
@@ -223,7 +224,7 @@ describe('thundering herd (Python py-checkout, 0-based x-retry-count)', () => {
       expect((t.herd as HerdReport).waves.length).toBeLessThanOrEqual(1);
     }
     expect(pendingCleanups()).toEqual([]);
-    expect(processesWithMark(MARK)).toEqual([]);
+    expect(await leftovers(mark)).toEqual({ processes: [], dirs: [] });
   }, 1_800_000);
 
   it('rejects an attempt header the dependency does not record, at its line', () => {
