@@ -3,6 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { ScenarioError, type ScenarioIssue, WhatbreaksError } from '../errors.js';
+import { checkInvariant } from '../invariants/registry.js';
 import { plannedLoadDurationMs } from '../load/registry.js';
 import { validateFaults } from '../timeline/validate.js';
 import { closest, knownKeysAt, locate } from './locate.js';
@@ -146,6 +147,8 @@ export function parseScenario(text: string, file: string): Scenario {
   cfg.invariants.forEach((inv, i) => {
     if (names.has(inv.name)) at(['invariants', i, 'name'], `invariant name '${inv.name}' is used twice`);
     names.add(inv.name);
+    for (const issue of checkInvariant(inv, { dependencies: cfg.dependencies }))
+      at(['invariants', i, issue.field], issue.message);
   });
   for (const issue of validateFaults(cfg.faults, {
     replicas: cfg.target.replicas,
