@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs, positiveDurationMs } from '../timeline/duration.js';
 import { analyzeHerd, type HerdReport } from './herd-analysis.js';
 import type { Invariant, InvariantResult } from './types.js';
 
@@ -32,39 +33,60 @@ export const config = z
     type: z.literal('herd'),
     name: z.string().min(1),
     description: z.string().optional(),
-    /** The dependency whose arrivals are judged (declared with `proxy: http`). */
-    dependency: z.string().min(1).default('upstream'),
-    /** Bucket width, ms. */
-    bucketMs: z.int().min(1).default(50),
-    /** Bound on (fullest bucket) / (mean bucket) from the outage start to the end; unset: reported only. */
-    maxPeakToMean: z.number().positive().optional(),
-    /** Bound on the time from the outage end until the steady rate is back, ms; unset: reported only. */
-    maxRecoveryMs: z.int().nonnegative().optional(),
-    /** Bound on the number of waves; unset: reported only. */
-    maxWaves: z.int().nonnegative().optional(),
-    /** The steady rate is measured over this long before the outage, ms. */
-    baselineMs: z.int().positive().default(1000),
-    /** A bucket over this many times its level (steady, or the local median if higher) is part of a wave. */
-    waveFactor: z.number().gt(1).default(3),
-    /** Half-width of the local median window, ms. */
-    localMs: z.int().positive().default(1000),
-    /** Bursts closer than this are one wave, ms. */
-    mergeMs: z.int().nonnegative().default(300),
-    /** Fewest arrivals in a wave; default half a second of steady traffic (at least 10). */
-    minWaveSize: z.int().positive().optional(),
-    /**
-     * Judge only when the load generator kept its schedule: p99 of (send − intended send) at most this,
-     * ms. A starved generator (a loaded machine) bunches requests and starves the proxy's clock too;
-     * such a trial is `unknown`, in both directions.
-     */
-    maxGeneratorLagMs: z.int().positive().default(250),
-    /** Recovered once the rate stays within ±`tolerance` of steady (per `smoothMs` chunk) for `settleMs`. */
-    settleMs: z.int().positive().default(1000),
-    smoothMs: z.int().positive().default(500),
+    dependency: z
+      .string()
+      .min(1)
+      .default('upstream')
+      .meta({ description: 'The dependency whose arrivals are judged (declared with `proxy: http`).' }),
+    bucketMs: positiveDurationMs.default(50).meta({ description: 'Bucket width, ms.' }),
+    maxPeakToMean: z.number().positive().optional().meta({
+      description:
+        'Bound on (fullest bucket) / (mean bucket) from the outage start to the end; unset: reported only.',
+    }),
+    maxRecoveryMs: durationMs.optional().meta({
+      description:
+        'Bound on the time from the outage end until the steady rate is back, ms; unset: reported only.',
+    }),
+    maxWaves: z
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({ description: 'Bound on the number of waves; unset: reported only.' }),
+    baselineMs: positiveDurationMs
+      .default(1000)
+      .meta({ description: 'The steady rate is measured over this long before the outage, ms.' }),
+    waveFactor: z.number().gt(1).default(3).meta({
+      description:
+        'A bucket over this many times its level (steady, or the local median if higher) is part of a wave.',
+    }),
+    localMs: positiveDurationMs
+      .default(1000)
+      .meta({ description: 'Half-width of the local median window, ms.' }),
+    mergeMs: durationMs.default(300).meta({ description: 'Bursts closer than this are one wave, ms.' }),
+    minWaveSize: z.int().positive().optional().meta({
+      description: 'Fewest arrivals in a wave; default half a second of steady traffic (at least 10).',
+    }),
+    maxGeneratorLagMs: positiveDurationMs.default(250).meta({
+      description:
+        "Judge only when the load generator kept its schedule: p99 of (send − intended send) at most this, ms. A starved generator (a loaded machine) bunches requests and starves the proxy's clock too; such a trial is `unknown`, in both directions.",
+    }),
+    settleMs: positiveDurationMs.default(1000).meta({
+      description:
+        'Recovered once the rate stays within ±`tolerance` of steady (per `smoothMs` chunk) for `settleMs`.',
+    }),
+    smoothMs: positiveDurationMs.default(500),
     tolerance: z.number().positive().max(1).default(0.35),
   })
   .refine((c) => c.maxPeakToMean !== undefined || c.maxRecoveryMs !== undefined || c.maxWaves !== undefined, {
     message: 'give maxPeakToMean, maxRecoveryMs or maxWaves (or several)',
+  })
+  .meta({
+    jsonSchema: {
+      anyOf: [{ required: ['maxPeakToMean'] }, { required: ['maxRecoveryMs'] }, { required: ['maxWaves'] }],
+    },
+    description:
+      '`herd`: after an outage of a dependency, the calls the target makes to it must not come in synchronized waves, and its steady rate must come back soon (the thundering herd, GUIDE §1).',
+    yaml: '- type: herd\n  name: no-retry-waves\n  dependency: upstream     # behind an HTTP fault proxy; the outage is its upstream-down/http-fault\n  bucketMs: 50\n  maxPeakToMean: 4         # fullest bucket / mean bucket, from the outage start to the end\n  maxRecoveryMs: 2000      # outage end → steady rate again',
   });
 export type HerdInvariantConfig = z.output<typeof config>;
 

@@ -28,7 +28,8 @@ const bound = z
   })
   .refine((b) => b.exactly !== undefined || b.min !== undefined || b.max !== undefined, {
     message: 'give exactly, min or max',
-  });
+  })
+  .meta({ jsonSchema: { anyOf: [{ required: ['exactly'] }, { required: ['min'] }, { required: ['max'] }] } });
 
 export const config = z
   .strictObject({
@@ -42,6 +43,12 @@ export const config = z
   })
   .refine((c) => c.allowed !== undefined || c.counts !== undefined, {
     message: 'give allowed, counts or both',
+  })
+  .meta({
+    jsonSchema: { anyOf: [{ required: ['allowed'] }, { required: ['counts'] }] },
+    description:
+      '`responses`: what the clients were told. Two kinds of rule: - `allowed`: statuses every response must have (a request that got none — reset, timeout — is `error` and is never allowed unless `error` is listed); - `counts`: bounds per status (`409`), status class (`2xx`, `5xx`) or `error`, each `{exactly | min | max}`.',
+    yaml: '- type: responses\n  name: single-completion\n  allowed: [200, 409]\n  counts: { 2xx: { exactly: 1 }, 5xx: { max: 0 } }',
   });
 export type ResponsesInvariantConfig = z.output<typeof config>;
 
