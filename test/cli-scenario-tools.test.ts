@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { request } from 'undici';
@@ -38,6 +39,21 @@ describe('whatbreaks validate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/scenario is invalid \(5 problems\)/);
     expect(r.stderr).toMatch(/did you mean 'burst'\?/);
+  });
+});
+
+describe('a target that never answers its health check', () => {
+  it('names the path polled, the port given and the variable it came in', () => {
+    const r = cli([
+      'run',
+      'test/fixtures/never-listens.yaml',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'wb-health-')),
+    ]);
+    expect(r.code).toBe(2);
+    const out = r.stdout + r.stderr;
+    expect(out).toMatch(/did not become healthy within 1500 ms \(GET \/ready: ECONNREFUSED\)/);
+    expect(out).toMatch(/hint: nothing listened on 127\.0\.0\.1:(\d+): it was given port \1 in \$PORT/);
   });
 });
 

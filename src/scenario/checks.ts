@@ -74,6 +74,12 @@ export function scenarioProblems(value: unknown, dir: string): Problem[] {
     if ((target.command === undefined) === (target.url === undefined)) {
       at(['target'], 'give either command (whatbreaks starts the target) or url (it is already running)');
     }
+    if (target.url !== undefined && target.restart === 'per-trial') {
+      at(
+        ['target', 'restart'],
+        'an external target is not started by whatbreaks: it cannot be restarted per trial',
+      );
+    }
     if (target.url !== undefined && target.replicas > 1) {
       at(['target', 'replicas'], 'an external target is one address: replicas need command');
     }
