@@ -302,6 +302,7 @@ function stubsSection(): string {
     '### Stub services (`whatbreaks stub`)',
     'Services shipped with whatbreaks to stand in for a dependency, runnable from the installed package (no checkout of this repository needed). As a dependency, whatbreaks gives the port in `PORT`:',
     '```yaml\ndependencies:\n  upstream:\n    command: npx whatbreaks stub upstream --latency-ms 2500\n```',
+    'whatbreaks stops a dependency by signalling its whole process group, so `npx` in front is fine there; run by hand, stop it with Ctrl-C (a SIGTERM sent to `npx` alone does not reach the stub).',
   ];
   for (const s of STUBS) {
     parts.push(`#### \`whatbreaks stub ${s.name}\`\n\n${s.summary}${s.needs ? ` Needs ${s.needs}.` : ''}`);

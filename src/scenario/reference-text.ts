@@ -86,4 +86,5 @@ export const TARGET_NOTES = `### Starting the target
   \`database.schema\`, \`seed\` and \`setup\` applied); the target process is **not** restarted unless
   \`restart: per-trial\`. A target that keeps state in memory — a cache of rows, a counter, a lock — sees
   the previous trial's state on a fresh database and can fail trial 2 for that reason alone: set
-  \`restart: per-trial\` (each trial then also pays one start and health check per replica).`;
+  \`restart: per-trial\` (each trial then also pays one stop, start and health check per replica: about 0.8 s for a minimal Node
+  target on a busy 2-core machine, more for a service that is slow to start).`;
