@@ -95,7 +95,8 @@ describe('whatbreaks stub', () => {
       await charge.body.dump();
       const t1 = performance.now();
       await (await request(`http://127.0.0.1:${port}/health`)).body.dump();
-      expect(chargeMs - (performance.now() - t1)).toBeGreaterThanOrEqual(290);
+      // Half the configured latency as the bound: a loaded machine stretches both requests' times.
+      expect(chargeMs - (performance.now() - t1)).toBeGreaterThanOrEqual(150);
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);

@@ -85,7 +85,7 @@ export const config = z
       anyOf: [{ required: ['maxPeakToMean'] }, { required: ['maxRecoveryMs'] }, { required: ['maxWaves'] }],
     },
     description:
-      '`herd`: after an outage of a dependency, the calls the target makes to it must not come in synchronized waves, and its steady rate must come back soon (the thundering herd, GUIDE §1).',
+      '`herd`: after an outage of a dependency, the calls the target makes to it must not come in synchronized waves, and its steady rate must come back soon (the thundering herd).',
     yaml: '- type: herd\n  name: no-retry-waves\n  dependency: upstream     # behind an HTTP fault proxy; the outage is its upstream-down/http-fault\n  bucketMs: 50\n  maxPeakToMean: 4         # fullest bucket / mean bucket, from the outage start to the end\n  maxRecoveryMs: 2000      # outage end → steady rate again',
   });
 export type HerdInvariantConfig = z.output<typeof config>;
