@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { restartReplicasForTrial } from './env/restart-per-trial.js';
 import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
 import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
@@ -229,6 +230,8 @@ async function runTrial(
   // Every trial starts with every replica up (a nemesis may have killed one in the last trial).
   await env.restoreReplicas();
   await env.database.reset(sql);
+  // `target.restart: per-trial`: no in-memory state carries over from the last trial (restart-per-trial.ts).
+  if (scenario.target.restart === 'per-trial' && trial > 1) await restartReplicasForTrial(env);
   const template = 'request' in scenario.load ? scenario.load.request : undefined;
   const runSignal = signal ?? new AbortController().signal;
   // The fault timeline runs beside the load: its `at` times count from load start — when `run` is

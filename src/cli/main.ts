@@ -5,6 +5,9 @@ import { EXIT, exitForError } from './exit-codes.js';
 import { registerList } from './list.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
+import { registerSchema } from './schema.js';
+import { registerStub } from './stub.js';
+import { registerValidate } from './validate.js';
 import { registerVerify } from './verify.js';
 
 /**
@@ -22,6 +25,9 @@ registerRun(program);
 registerVerify(program);
 registerReport(program);
 registerList(program);
+registerValidate(program);
+registerSchema(program);
+registerStub(program);
 
 try {
   await program.parseAsync(process.argv);

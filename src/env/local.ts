@@ -9,14 +9,10 @@ import { startDependencies } from './dependencies.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresServer } from './postgres-server.js';
+import { targetDatabaseEnv } from './target-env.js';
 import { interruptedStart, TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
-import {
-  type EnvironmentProvider,
-  type EnvironmentSpec,
-  type StartedEnvironment,
-  targetApplicationName,
-} from './types.js';
+import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
 import { killProcessesUsing, unwatchDataDir, watchDataDir } from './watchdog.js';
 
 const DB_NAME = 'app';
@@ -153,7 +149,6 @@ async function startLocal(
   checkpoint('the dependencies had started');
   const dbProxy = dependencies.get('postgres')?.tcp?.address;
   const targetPgPort = dbProxy?.port ?? pgPort;
-  const targetDbUrl = `postgres://${DB_USER}:${password}@127.0.0.1:${targetPgPort}/${DB_NAME}`;
 
   const replicaCount = spec.replicas ?? 1;
   const ports: number[] = [];
@@ -167,17 +162,16 @@ async function startLocal(
       port: ports[id]!,
       logsDir,
       name: `target-${id}`,
+      // The documented environment (`target-env.ts`, docs/scenarios.md "The target's environment").
       env: {
         ...dependencies.targetEnv,
-        INSTANCE_ID: String(id),
-        DATABASE_URL: targetDbUrl,
-        PGHOST: '127.0.0.1',
-        PGPORT: String(targetPgPort),
-        PGUSER: DB_USER,
-        PGPASSWORD: password,
-        PGDATABASE: DB_NAME,
-        // Lets `pg-terminate-backends` find this replica's connections (libpq, node-postgres, psycopg honour it).
-        PGAPPNAME: targetApplicationName(id),
+        ...targetDatabaseEnv(id, {
+          host: '127.0.0.1',
+          port: targetPgPort,
+          user: DB_USER,
+          password,
+          database: DB_NAME,
+        }),
       },
     });
     current[id] = target;

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
+import { unhealthyHint } from './health-hint.js';
 import { spawnInOwnSession } from './own-session.js';
 import { killGroup, registerCleanup } from './teardown.js';
 import type { Replica } from './types.js';
@@ -30,6 +31,8 @@ export class TargetProcess implements Replica {
   private readonly closed: Promise<void>;
   private readonly unregister: () => void;
   private partial = '';
+  /** How the port was given, for the health-failure hint. */
+  private readonly portGiven: { port: number; portEnv: string; inCommand: boolean; block: string };
 
   private constructor(
     readonly id: number,
@@ -46,6 +49,12 @@ export class TargetProcess implements Replica {
     const fill = (s: string) => s.replaceAll('{{port}}', String(port));
     const fullEnv = { ...process.env, ...launch.env, ...env, [launch.portEnv]: String(port) };
     const command = launch.command;
+    this.portGiven = {
+      port,
+      portEnv: launch.portEnv,
+      inCommand: [command ?? []].flat().some((c) => c.includes('{{port}}')),
+      block: name.startsWith('dep-') ? `dependencies.${name.slice(4)}` : 'target',
+    };
     if (command === undefined) {
       throw new WhatbreaksError('USAGE', 'this target has no command to start (it is external: target.url)');
     }
@@ -126,6 +135,8 @@ export class TargetProcess implements Replica {
   async waitHealthy(health: TargetLaunch['health'], signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + health.timeoutMs;
     let lastProblem = 'no answer yet';
+    let lastStatus: number | undefined;
+    let lastError: string | undefined;
     while (Date.now() < deadline) {
       if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
       if (this.exit) {
@@ -144,8 +155,12 @@ export class TargetProcess implements Replica {
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         lastProblem = `GET ${health.path} answered ${res.statusCode}`;
+        lastStatus = res.statusCode;
+        lastError = undefined;
       } catch (err) {
-        lastProblem = `GET ${health.path}: ${(err as { code?: string }).code ?? (err as Error).message}`;
+        lastError = (err as { code?: string }).code ?? (err as Error).message;
+        lastStatus = undefined;
+        lastProblem = `GET ${health.path}: ${lastError}`;
       }
       await sleep(health.intervalMs, undefined, { signal }).catch(() => undefined);
     }
@@ -153,7 +168,7 @@ export class TargetProcess implements Replica {
     throw new WhatbreaksError(
       'TARGET_UNHEALTHY',
       `target did not become healthy within ${health.timeoutMs} ms (${lastProblem})\n${this.formatTail()}`,
-      `its whole log: ${this.logFile}; raise target.health.timeoutMs if it is just slow to start`,
+      `${unhealthyHint({ block: this.portGiven.block, path: health.path, port: this.portGiven.port, portEnv: this.portGiven.portEnv, portInCommand: this.portGiven.inCommand, timeoutMs: health.timeoutMs, lastStatus, lastError })}; its whole log: ${this.logFile}`,
     );
   }
 

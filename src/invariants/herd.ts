@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs, positiveDurationMs } from '../timeline/duration.js';
 import { analyzeHerd, type HerdReport } from './herd-analysis.js';
 import { readAttempts } from './herd-attempts.js';
 import type { Invariant, InvariantCheckContext, InvariantResult } from './types.js';
@@ -49,79 +50,84 @@ export const config = z
     type: z.literal('herd'),
     name: z.string().min(1),
     description: z.string().optional(),
-    /** The dependency whose arrivals are judged; it needs `proxy: http` (the default). Default `upstream`. */
-    dependency: z.string().min(1).default('upstream'),
-    /**
-     * Request header carrying the attempt number on each call to the dependency (any case). It must be
-     * among the dependency's `recordHeaders` when given; default `x-attempt` if recorded (it is by
-     * default). A target that sends none is judged from counts alone.
-     */
+    dependency: z.string().min(1).default('upstream').meta({
+      description: 'The dependency whose arrivals are judged; it needs `proxy: http` (the default).',
+    }),
     attemptHeader: z
       .string()
       .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'an HTTP header name')
-      .optional(),
-    /**
-     * The attempt header's value on a first try: `1` (1-based: 1, 2, 3 …) or `0` (0-based, the number of
-     * attempts before this one: 0, 1, 2 …). Default 1. Values that do not fit make the header ignored.
-     */
-    firstAttempt: z.union([z.literal(0), z.literal(1)]).default(1),
-    /** Bucket width, ms. Default 50. */
-    bucketMs: z.int().min(1).default(50),
-    /**
-     * Bound on (fullest bucket) / (mean bucket), both counted from the outage start to the end of the
-     * clients' sending (a ratio, no unit); unset: reported only.
-     */
-    maxPeakToMean: z.number().positive().optional(),
-    /**
-     * Bound on the time from the outage end until the steady rate is back and no wave follows, ms; a rate
-     * that does not come back before the end breaks it; unset: reported only.
-     */
-    maxRecoveryMs: z.int().nonnegative().optional(),
-    /** Bound on the number of waves after the outage start (a count); unset: reported only. */
-    maxWaves: z.int().nonnegative().optional(),
-    /** The steady rate is the mean count per bucket over this long before the outage start, ms. Default 1000. */
-    baselineMs: z.int().positive().default(1000),
-    /**
-     * A wave starts from a bucket holding more than this many times its level (the larger of the steady
-     * count per bucket and the median of the buckets within ±`localMs`), and at least 5 calls over
-     * steady (a ratio), and takes in the neighbouring buckets over halfway between level and that
-     * threshold. Default 3.
-     */
-    waveFactor: z.number().gt(1).default(3),
-    /** Half-width of the window whose median is a bucket's level, ms. Default 1000. */
-    localMs: z.int().positive().default(1000),
-    /** Runs of wave buckets at most this far apart are one wave, ms. Default 300. */
-    mergeMs: z.int().nonnegative().default(300),
-    /**
-     * Fewest calls a wave must hold beyond the level of the traffic around it (its `excess`, a count).
-     * Default: half the calls in flight at the outage start (arrived at the dependency's proxy, not yet
-     * answered), at least 10 — the batch an outage fails at once is what comes back as a wave, and it
-     * scales with rate × latency.
-     */
-    minWaveSize: z.int().positive().optional(),
-    /**
-     * A burst's excess is reduced by the calls missing (below the level) in this long before it, ms:
-     * a process that stalled — the target, or whatbreaks stamping the arrivals — releases what it held
-     * back as one burst, which is not a herd. Default 500.
-     */
-    stallMs: z.int().nonnegative().default(500),
-    /**
-     * Judge only when the load generator kept its schedule: p99 of (send − intended send) at most this,
-     * ms. A starved generator (a loaded machine) bunches requests and starves the proxy's clock too;
-     * such a trial is `unknown`, in both directions. Default 100: measured on a shared 2-core machine,
-     * trials with a p99 lag of 150–240 ms gave wrong verdicts both ways (waves smeared over a second in a
-     * buggy target, clumps of 70–140 calls in a fixed one), none at 100 ms or less.
-     */
-    maxGeneratorLagMs: z.int().positive().default(100),
-    /** Recovered once the rate stays within ±`tolerance` of steady, per `smoothMs` chunk, for this long, ms. Default 1000. */
-    settleMs: z.int().positive().default(1000),
-    /** Chunk over which the rate is averaged for recovery, ms. Default 500. */
-    smoothMs: z.int().positive().default(500),
-    /** Relative band around the steady rate that counts as recovered (0.35 = ±35 %). Default 0.35. */
+      .optional()
+      .meta({
+        description:
+          "Request header carrying the attempt number on each call to the dependency (any case). It must be among the dependency's `recordHeaders` when given; default `x-attempt` if recorded (it is by default). A target that sends none is judged from counts alone.",
+      }),
+    firstAttempt: z
+      .union([z.literal(0), z.literal(1)])
+      .default(1)
+      .meta({
+        description:
+          "The attempt header's value on a first try: `1` (1-based: 1, 2, 3 …) or `0` (0-based, the number of attempts before this one: 0, 1, 2 …). Values that do not fit make the header ignored.",
+      }),
+    bucketMs: positiveDurationMs.default(50).meta({ description: 'Bucket width, ms.' }),
+    maxPeakToMean: z.number().positive().optional().meta({
+      description:
+        "Bound on (fullest bucket) / (mean bucket), both counted from the outage start to the end of the clients' sending (a ratio); unset: reported only.",
+    }),
+    maxRecoveryMs: durationMs.optional().meta({
+      description:
+        'Bound on the time from the outage end until the steady rate is back and no wave follows, ms; a rate that does not come back before the end breaks it; unset: reported only.',
+    }),
+    maxWaves: z
+      .int()
+      .nonnegative()
+      .optional()
+      .meta({
+        description: 'Bound on the number of waves after the outage start (a count); unset: reported only.',
+      }),
+    baselineMs: positiveDurationMs.default(1000).meta({
+      description: 'The steady rate is the mean count per bucket over this long before the outage start, ms.',
+    }),
+    waveFactor: z.number().gt(1).default(3).meta({
+      description:
+        'A wave starts from a bucket holding more than this many times its level (the larger of the steady count per bucket and the median of the buckets within ±`localMs`), and at least 5 calls over steady, and takes in the neighbouring buckets over halfway between level and that threshold.',
+    }),
+    localMs: positiveDurationMs
+      .default(1000)
+      .meta({ description: "Half-width of the window whose median is a bucket's level, ms." }),
+    mergeMs: durationMs
+      .default(300)
+      .meta({ description: 'Runs of wave buckets at most this far apart are one wave, ms.' }),
+    minWaveSize: z.int().positive().optional().meta({
+      description:
+        "Fewest calls a wave must hold beyond the level of the traffic around it (its excess, a count). Default: half the calls in flight at the outage start (arrived at the dependency's proxy, not yet answered), at least 10 — the batch an outage fails at once is what comes back as a wave, and it scales with rate × latency.",
+    }),
+    stallMs: durationMs.default(500).meta({
+      description:
+        "A burst's excess is reduced by the calls missing (below the level) in this long before it, ms: a process that stalled — the target, or whatbreaks stamping the arrivals — releases what it held back as one burst, which is not a herd.",
+    }),
+    maxGeneratorLagMs: positiveDurationMs.default(100).meta({
+      description:
+        "Judge only when the load generator kept its schedule: p99 of (send − intended send) at most this, ms. A starved generator (a loaded machine) bunches requests and starves the proxy's clock too; such a trial is `unknown`, in both directions. Measured on a shared 2-core machine: trials with a p99 lag of 150–240 ms gave wrong verdicts both ways, none at 100 ms or less.",
+    }),
+    settleMs: positiveDurationMs.default(1000).meta({
+      description:
+        'Recovered once the rate stays within ±`tolerance` of steady, per `smoothMs` chunk, for this long, ms.',
+    }),
+    smoothMs: positiveDurationMs
+      .default(500)
+      .meta({ description: 'Chunk over which the rate is averaged for recovery, ms.' }),
     tolerance: z.number().positive().max(1).default(0.35),
   })
   .refine((c) => c.maxPeakToMean !== undefined || c.maxRecoveryMs !== undefined || c.maxWaves !== undefined, {
     message: 'give maxPeakToMean, maxRecoveryMs or maxWaves (or several)',
+  })
+  .meta({
+    jsonSchema: {
+      anyOf: [{ required: ['maxPeakToMean'] }, { required: ['maxRecoveryMs'] }, { required: ['maxWaves'] }],
+    },
+    description:
+      '`herd`: after an outage of a dependency, the calls the target makes to it must not come in synchronized waves, and its steady rate must come back soon (the thundering herd).',
+    yaml: '- type: herd\n  name: no-retry-waves\n  dependency: upstream     # behind an HTTP fault proxy; the outage is its upstream-down/http-fault\n  bucketMs: 50\n  maxPeakToMean: 4         # fullest bucket / mean bucket, from the outage start to the end\n  maxRecoveryMs: 2000      # outage end → steady rate again',
   });
 export type HerdInvariantConfig = z.output<typeof config>;
 
