@@ -96,7 +96,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }: { provider: EnvironmentProvider; reason: string; warnings?: string[] } = await selectEnvironment(
     scenario,
     options.env ?? 'local',
-    { ...options.docker, allowRemote: options.allowRemote },
+    { ...options.docker, allowRemote: options.allowRemote, defaulted: options.env === undefined },
   );
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
   for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });

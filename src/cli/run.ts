@@ -7,6 +7,7 @@ import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
 import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
+import { refuseEarlierReport } from './out-dir.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,6 +30,7 @@ export function registerRun(program: Command): void {
     .option('--variant <name>', 'target variant to run (default: the scenario default)')
     .option('--trials <n>', 'number of trials (default: the scenario trials)', positiveInt)
     .option('--out <dir>', 'folder for this run (default: reports/<scenario>-<variant>-<time>)')
+    .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the summary')
     .addOption(
       new Option(
@@ -56,6 +58,7 @@ export function registerRun(program: Command): void {
           variant?: string;
           trials?: number;
           out?: string;
+          force?: boolean;
           quiet?: boolean;
           env: EnvironmentChoice;
           postgresImage?: string;
@@ -65,6 +68,7 @@ export function registerRun(program: Command): void {
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
+        refuseEarlierReport(opts.out, opts.force, ['report.json']);
         const interrupt = interruptible('step');
         const run = runScenario(scenario, {
           variant: opts.variant,

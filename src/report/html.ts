@@ -30,7 +30,13 @@ import type { RunReport, TrialReport, TrialVerdict } from './types.js';
  */
 export function renderHtml(report: RunReport): string {
   const s = report.summary;
-  const rate = wilsonInterval(s.failed, s.trials - (s.aborted ?? 0));
+  const counted = s.trials - (s.aborted ?? 0);
+  const rate = wilsonInterval(s.failed, counted);
+  // No rate and no interval when no trial counts (a run that broke off before its first trial).
+  const rateText =
+    counted > 0
+      ? ` · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)})`
+      : '';
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -40,7 +46,7 @@ export function renderHtml(report: RunReport): string {
   parts.push(
     `<header><h1>${escapeXml(report.scenario.name)} <span class="variant">[${escapeXml(report.variant)}]</span> ${badge(report.verdict)}</h1>`,
     report.scenario.description ? `<p class="desc">${escapeXml(report.scenario.description)}</p>` : '',
-    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)}) · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
+    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''}${rateText} · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
     `<p class="meta">scenario file <code>${escapeXml(report.scenario.file)}</code></p>`,
   );
   if (report.aborted)
@@ -270,11 +276,20 @@ export function witnessTable(inv: InvariantResult): string {
 function trialSection(t: TrialReport, of: number): string {
   const bands = faultBands(t);
   const l = t.load;
+  const none = l.requests === 0 && (l.aggregate?.requests ?? 0) === 0;
   const facts = [
-    `${l.requests} requests (${escapeXml(l.kind)}${l.sync ? `, ${escapeXml(l.sync)}` : ''})`,
-    `p50 ${l.latency.p50.toFixed(1)} ms`,
-    `p99 ${l.latency.p99.toFixed(1)} ms`,
-    `max ${l.latency.max.toFixed(1)} ms`,
+    none
+      ? `no requests (${escapeXml(l.kind)})`
+      : `${l.requests} requests (${escapeXml(l.kind)}${l.sync ? `, ${escapeXml(l.sync)}` : ''})`,
+    ...(none
+      ? []
+      : l.latency.count === 0
+        ? ['no responses']
+        : [
+            `p50 ${l.latency.p50.toFixed(1)} ms`,
+            `p99 ${l.latency.p99.toFixed(1)} ms`,
+            `max ${l.latency.max.toFixed(1)} ms`,
+          ]),
     l.sendSpreadMs !== undefined ? `send spread ${l.sendSpreadMs.toFixed(2)} ms` : '',
     l.arrivalSpreadMs !== undefined ? `arrival spread ${l.arrivalSpreadMs.toFixed(2)} ms` : '',
     `${(t.durationMs / 1000).toFixed(2)} s`,
