@@ -8,6 +8,7 @@ import { type VerifyReport, type VerifySide, verify } from '../verify.js';
 import { EXIT, exitForVerify } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
+import { createPrinter } from './progress.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -107,7 +108,8 @@ export function registerVerify(program: Command): void {
           'baseline/report.json',
           'candidate/report.json',
         ]);
-        const interrupt = interruptible('trial');
+        const print = createPrinter();
+        const interrupt = interruptible('trial', print.err);
         const run = verify(scenario, {
           baseline: opts.baseline,
           candidate: opts.candidate,
@@ -115,19 +117,21 @@ export function registerVerify(program: Command): void {
           pathVariant: opts.variant,
           outDir: opts.out,
           signal: interrupt.signal,
+          tickMs: print.tickMs,
           onEvent: ({ side, event: e }) => {
+            print.event(e, side);
             if (e.type === 'environment' && side === 'baseline')
-              process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
+              print.err(pc.dim(`environment: ${e.kind} — ${e.reason}`));
             else if (e.type === 'trial-end' && !opts.quiet)
-              process.stdout.write(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}\n`);
+              print.out(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}`);
             else if (e.type === 'trial-end' && e.report.inconclusive)
-              process.stdout.write(
-                `${side.padEnd(9)} trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}\n`,
+              print.out(
+                `${side.padEnd(9)} trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}`,
               );
           },
         });
         interrupt.track(run);
-        const { report, outDir } = await run;
+        const { report, outDir } = await run.finally(print.stop);
         process.stdout.write(
           `${renderVerifySummary(report, color)}\n${pc.dim(`verdict: ${outDir}/verify.json`)}\n`,
         );
