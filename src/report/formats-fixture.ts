@@ -71,7 +71,15 @@ export function fixtureReport(): RunReport {
   t2.faults = [
     { type: 'kill-replica', atMs: 0, startMs: 104, endMs: 108, detail: 'SIGKILL', outcome: 'applied' },
   ];
-  t2.herd = { bucketMs: 100, buckets: [3, 9, 1, 0, 12] };
+  // Bare counts plus the waves the analysis would report (renderers accept both shapes).
+  t2.herd = {
+    bucketMs: 100,
+    buckets: [3, 9, 1, 0, 12],
+    waves: [
+      { startMs: 100, sinceOutageMs: 0, size: 9, buckets: 1 },
+      { startMs: 400, sinceOutageMs: 300, gapMs: 300, size: 12, buckets: 1 },
+    ],
+  } as unknown as TrialReport['herd'];
   t2.rss = [
     {
       replica: 1,
