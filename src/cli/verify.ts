@@ -55,7 +55,7 @@ export function renderVerifySummary(v: VerifyReport, color: boolean): string {
     const needed = trialsForBound(USEFUL_BOUND);
     if (v.verdict === 'fix validated' && b.exact95 >= USEFUL_BOUND) {
       lines.push(
-        `  a bound below ${pct(USEFUL_BOUND)} needs ${needed} candidate trials without a failure (this run: ${b.trials}); run with --trials ${needed}`,
+        `  a bound below ${USEFUL_BOUND * 100}% needs ${needed} candidate trials without a failure (this run: ${b.trials}); run with --trials ${needed}`,
       );
     }
   }
