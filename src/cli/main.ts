@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ScenarioError, WhatbreaksError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, exitForError } from './exit-codes.js';
+import { addHelpTexts, usageErrorsPointToHelp } from './help.js';
 import { registerList } from './list.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
@@ -18,7 +19,6 @@ const program = new Command()
   .name('whatbreaks')
   .description('Reproduce what breaks when code meets production: races, duplicate execution, retry storms.')
   .version(VERSION)
-  .showHelpAfterError()
   .exitOverride();
 
 registerRun(program);
@@ -28,6 +28,8 @@ registerList(program);
 registerValidate(program);
 registerSchema(program);
 registerStub(program);
+addHelpTexts(program);
+usageErrorsPointToHelp(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -77,13 +77,9 @@ export const config = z
       description:
         'Bound on the time from the outage end until the steady rate is back and no wave follows, ms; a rate that does not come back before the end breaks it; unset: reported only.',
     }),
-    maxWaves: z
-      .int()
-      .nonnegative()
-      .optional()
-      .meta({
-        description: 'Bound on the number of waves after the outage start (a count); unset: reported only.',
-      }),
+    maxWaves: z.int().nonnegative().optional().meta({
+      description: 'Bound on the number of waves after the outage start (a count); unset: reported only.',
+    }),
     baselineMs: positiveDurationMs.default(1000).meta({
       description: 'The steady rate is the mean count per bucket over this long before the outage start, ms.',
     }),

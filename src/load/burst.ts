@@ -92,9 +92,21 @@ export function create(cfg: BurstConfig): LoadExecutor {
         releaseThreads: cfg.releaseThreads,
       });
       const startedAtMs = ctx.clock();
+      const progress = ctx.progress;
       try {
+        if (progress) {
+          progress.planned = cfg.requests;
+          progress.stage = `preparing ${cfg.requests} requests (${cfg.sync})`;
+        }
         await sender.prepare(requests);
+        // Counted around the release, not inside it: nothing is added to a burst's hot path.
+        if (progress) progress.stage = 'released, waiting for the responses';
         const outcome = await sender.release();
+        if (progress) {
+          progress.sent = outcome.records.length;
+          progress.answered = outcome.records.length;
+          progress.stage = undefined;
+        }
         const loose = cfg.maxSpreadMs !== undefined && outcome.sendSpreadMs > cfg.maxSpreadMs;
         return {
           kind: 'burst',

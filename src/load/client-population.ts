@@ -125,6 +125,15 @@ function sleeper(clock: () => number, signal: AbortSignal) {
   };
 }
 
+/**
+ * Of the `missed` ticks `first`, `first + intervalMs`, …, how many fall before `endAtMs` (ticks at or after
+ * the end of the load were never due).
+ */
+export function skippedBefore(first: number, missed: number, intervalMs: number, endAtMs: number): number {
+  if (first >= endAtMs) return 0;
+  return Math.min(missed, Math.ceil((endAtMs - first) / intervalMs - 1e-9));
+}
+
 export function create(cfg: ClientPopulationConfig): LoadExecutor {
   const rampMs = cfg.rampMs ?? cfg.intervalMs;
   const connections = cfg.connections ?? Math.min(cfg.clients, 1000);
@@ -139,6 +148,8 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
       });
       const records: RequestRecord[] = [];
       const lags: number[] = [];
+      const progress = ctx.progress;
+      let skippedTicks = 0;
       let next = 0;
       const sleep = sleeper(ctx.clock, ctx.signal);
       try {
@@ -160,12 +171,19 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
             req.headers = { ...req.headers, 'x-client-id': String(k) };
             const sentAtMs = ctx.clock();
             lags.push(sentAtMs - tick);
+            if (progress) progress.sent++;
             const r = await send(pool, req, ctx.clock);
+            if (progress) progress.answered++;
             records.push({ index, connection: k, sentAtMs, intendedAtMs: tick, ...r });
-            // The next tick on this client's phase; ticks that passed while it waited are skipped.
+            // The next tick on this client's phase; ticks that passed while it waited are skipped, and
+            // counted (those before the end of the load only: after it there is no tick to miss).
             const now = ctx.clock();
             tick += cfg.intervalMs;
-            if (tick <= now) tick += Math.ceil((now - tick) / cfg.intervalMs + 1e-9) * cfg.intervalMs;
+            if (tick <= now) {
+              const missed = Math.ceil((now - tick) / cfg.intervalMs + 1e-9);
+              skippedTicks += skippedBefore(tick, missed, cfg.intervalMs, endAtMs);
+              tick += missed * cfg.intervalMs;
+            }
           }
         };
         await Promise.all(Array.from({ length: cfg.clients }, (_, k) => client(k)));
@@ -179,12 +197,18 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
           );
         }
         if (ctx.signal.aborted) warnings.push('interrupted: clients stopped early');
+        if (skippedTicks > 0) {
+          warnings.push(
+            `${skippedTicks} client ticks skipped: the client's previous request was still in flight (${((100 * skippedTicks) / (skippedTicks + records.length)).toFixed(1)} % of ticks)`,
+          );
+        }
         return {
           kind: 'client-population',
           records,
           startedAtMs: startAtMs,
           durationMs: ctx.clock() - startAtMs,
           warnings,
+          skippedTicks,
         };
       } finally {
         sleep.dispose();

@@ -107,8 +107,13 @@ export function create(cfg: ClosedModelConfig): LoadExecutor {
           const stop = () => instance.stop();
           ctx.signal.addEventListener('abort', stop, { once: true });
           instance.on('done', () => ctx.signal.removeEventListener('abort', stop));
+          const progress = ctx.progress;
           instance.on('response', (client: object, status: number, resBytes: number, ms: number) => {
             responses++;
+            if (progress) {
+              progress.sent = responses;
+              progress.answered = responses;
+            }
             bytes += resBytes;
             statusCounts[String(status)] = (statusCounts[String(status)] ?? 0) + 1;
             h.recordValue(Math.max(1, Math.round(ms * 1000)));

@@ -7,7 +7,7 @@ import { CountingRequest } from './counting-request.js';
 import { DueTimer } from './due-timer.js';
 import type { LoadExecutor } from './executor.js';
 import { SendLog } from './send-log.js';
-import type { PreparedRequest } from './types.js';
+import type { LoadCounters, PreparedRequest } from './types.js';
 
 /**
  * `constant-arrival-rate` (k6's name): the open model. Request k is *intended* at
@@ -115,6 +115,8 @@ interface Phase {
   waited: Set<number>;
   /** Whether connections may be opened beyond the pre-allocated ones. */
   grow: boolean;
+  /** Progress counters of the measured phase (absent for the warm-up, or without a display). */
+  progress?: LoadCounters;
 }
 
 /** Pause between the warm-up and the clock's start, for V8's background compilation, ms. */
@@ -153,8 +155,10 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
 
       const send = (c: Connection, due: Due, p: Phase) => {
         inFlight++;
+        if (p.progress) p.progress.sent++;
         c.request = CountingRequest.send(c.client, p.render(due.index), ctx.clock, (r) => {
           p.log.add(due.index, c.id, due.intendedAtMs, r.result());
+          if (p.progress) p.progress.answered++;
           c.request = undefined;
           free.push(c);
           inFlight--;
@@ -261,7 +265,14 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
           await new Promise((resolve) => setTimeout(resolve, WARM_UP_REST_MS));
         }
 
-        const measured: Phase = { render: ctx.render, log: new SendLog(), waited: new Set(), grow: true };
+        const measured: Phase = {
+          render: ctx.render,
+          log: new SendLog(),
+          waited: new Set(),
+          grow: true,
+          progress: ctx.progress,
+        };
+        if (ctx.progress) ctx.progress.planned = scheduled;
         const startAtMs = ctx.clock() + 5;
         ctx.measuredLoadStarts?.();
         if (!ctx.signal.aborted) await schedule(measured, startAtMs, intervalMs, scheduled);

@@ -79,6 +79,8 @@ export function create(cfg: DuplicateDeliveryConfig): LoadExecutor {
       }
       schedule.sort((a, b) => a.atMs - b.atMs);
       const rendered = new Map<number, PreparedRequest>();
+      const progress = ctx.progress;
+      if (progress) progress.planned = schedule.length;
       let interrupted = false;
       for (const s of schedule) {
         const wait = startedAtMs + s.atMs - ctx.clock();
@@ -95,7 +97,16 @@ export function create(cfg: DuplicateDeliveryConfig): LoadExecutor {
           req = ctx.render(s.message);
           rendered.set(s.message, req);
         }
-        inFlight.push(deliver(ctx.baseUrl, req, s.message * cfg.copies + s.copy, ctx.clock, cfg.timeoutMs));
+        if (progress) progress.sent++;
+        const delivered = deliver(
+          ctx.baseUrl,
+          req,
+          s.message * cfg.copies + s.copy,
+          ctx.clock,
+          cfg.timeoutMs,
+        );
+        if (progress) void delivered.then(() => progress.answered++);
+        inFlight.push(delivered);
       }
       const records = (await Promise.all(inFlight)).sort((a, b) => a.index - b.index);
       return {
