@@ -192,6 +192,44 @@ describe('each operator removes the protection (two sessions on a real PostgreSQ
   });
 });
 
+describe('the worked example of docs/mutants.md, replayed with two sessions', () => {
+  test('jobs fixed without its FOR UPDATE: the second completion hits the unique (job_id, status), rolls back its notification, and answers 500', async () => {
+    const jobs = corpus.find((t) => t.name === 'jobs')!;
+    await applySchema(jobs.schema, jobs.seed);
+    const [a, b, watch] = [await connect(), await connect(), await connect()];
+    const { sql: select } = await mutantOf(
+      'SELECT status FROM jobs WHERE id = $1 FOR UPDATE',
+      'drop-row-lock',
+    );
+    const update = "UPDATE jobs SET status = 'completed', result = $2, completed_at = now() WHERE id = $1";
+    const notify = "INSERT INTO notifications (job_id, kind, result) VALUES ($1, 'job_completed', $2)";
+    const history = "INSERT INTO job_status_history (job_id, status) VALUES ($1, 'completed')";
+    // Both requests read before either writes: without the lock neither waits.
+    for (const c of [a, b]) {
+      await c.query('BEGIN');
+      expect((await c.query(select, [1])).rows).toEqual([{ status: 'in_progress' }]);
+    }
+    await a.query(update, [1, 'a']);
+    const bPid = (await b.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const bUpdate = b.query(update, [1, 'b']);
+    // B's UPDATE waits for A's row lock (the UPDATE's own); A finishes and commits.
+    await expect
+      .poll(async () => (await watch.query('SELECT pg_blocking_pids($1) AS p', [bPid])).rows[0].p.length)
+      .toBe(1);
+    await a.query(notify, [1, 'a']);
+    await a.query(history, [1]);
+    await a.query('COMMIT');
+    // B re-checks `id = $1` only: it updates the completed job again, queues a notification, and fails.
+    expect((await bUpdate).rowCount).toBe(1);
+    await b.query(notify, [1, 'b']);
+    await expect(b.query(history, [1])).rejects.toMatchObject({ code: '23505' });
+    await b.query('ROLLBACK');
+    // What the scenario's invariants see: one notification (the sql invariant holds), and a 500.
+    const { rows } = await watch.query('SELECT count(*)::int AS n FROM notifications WHERE job_id = 1');
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+});
+
 /** Constraint and unique-index names in the database's public schema (NOT NULL left out). */
 async function catalogNames(c: pg.Client): Promise<string[]> {
   const { rows } = await c.query(`
