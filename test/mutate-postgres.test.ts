@@ -275,7 +275,8 @@ describe('schema mutants on a real PostgreSQL', () => {
         CREATE UNIQUE INDEX ON r (lower(email));
         ALTER TABLE r ADD CONSTRAINT r_room_email UNIQUE (room, email), ADD CHECK (room < 1000);
         ALTER TABLE r ADD UNIQUE (during);
-        CREATE TABLE s (r_id int REFERENCES r, n int CHECK (n > 0) CHECK (n < 9));`,
+        CREATE TABLE s (r_id int REFERENCES r, n int CHECK (n > 0) CHECK (n < 9));
+        CREATE TABLE ${'t'.repeat(40)} (${'c'.repeat(40)} int UNIQUE, ${'d'.repeat(50)} int UNIQUE);`,
       },
     ];
     const c = await connect();

@@ -49,6 +49,8 @@ export type ParseOutcome =
 /** Parse SQL text (one or more statements). Never throws for bad SQL: returns `{ ok: false, error }`. */
 export function parseSql(sql: string): ParseOutcome {
   ensureLoaded();
+  // libpg-query refuses '' ("Query cannot be empty"); PostgreSQL answers it with EmptyQueryResponse.
+  if (sql === '') return { ok: true, statements: [] };
   let result: ReturnType<typeof parseSync>;
   try {
     result = parseSync(sql);
