@@ -6,7 +6,7 @@ import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
 import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
-import { combine, type Holds, type InvariantResult } from './invariants/types.js';
+import type { InvariantResult } from './invariants/types.js';
 import { spreadMs } from './load/burst/sender.js';
 import { statusCounts, summarizeLatency } from './load/latency.js';
 import { createExecutor } from './load/registry.js';
@@ -14,13 +14,7 @@ import type { LoadResult } from './load/types.js';
 import { type ReplicaMemory, RssSampler } from './observe/rss-sampler.js';
 import { recordUpstreamArrivals, type UpstreamArrivals } from './observe/upstream-arrivals.js';
 import { writeReportFormats } from './report/formats.js';
-import {
-  REPORT_SCHEMA_VERSION,
-  type RunReport,
-  type TrialReport,
-  type Verdict,
-  verdictOf,
-} from './report/types.js';
+import { REPORT_SCHEMA_VERSION, type RunReport, type TrialReport } from './report/types.js';
 import { writeReportJson } from './report/write.js';
 import { renderRequest } from './scenario/request-template.js';
 import { generateRows } from './scenario/seed.js';
@@ -29,6 +23,7 @@ import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
 import { scheduleFaults } from './timeline/registry.js';
 import { type FaultRecord, startTimeline } from './timeline/timeline.js';
+import { judgeRun, judgeTrial, summarizeTrials } from './verdict.js';
 import { VERSION } from './version.js';
 
 /** What a run tells its listeners (progress bars, printers) while it goes. Results stay data. */
@@ -134,7 +129,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     durationMs: 0,
     verdict: 'unknown',
     aborted: false,
-    summary: { trials: 0, passed: 0, failed: 0, unknown: 0, reproductionRate: 0 },
+    summary: summarizeTrials([]),
     trials: [],
   };
   const t0 = performance.now();
@@ -192,17 +187,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         scenario,
         options.signal,
       );
-      // A replica that died under load, not by a nemesis, is a finding: the trial fails with the cause.
-      // The next trial starts with it restarted (`restoreReplicas`).
-      // A crash shows first as failed requests; its exit event can trail them by a few ms.
-      if (trialReport.load.records.some((r) => r.error)) {
-        for (let i = 0; i < 10 && !env.replicas.some((r) => r.exit); i++) await sleep(50);
-      }
-      const crashed = env.replicas.filter((r) => r.exit && !env?.wasKilled(r.id));
-      if (crashed.length > 0) {
-        trialReport.invariants.push(crashResult(crashed));
-        trialReport.verdict = 'fail';
-      }
       report.trials.push(trialReport);
       save();
       emit({ type: 'trial-end', report: trialReport, of: trials });
@@ -300,24 +284,37 @@ async function runTrial(
     const loose = `arrival spread at the replicas ${load.arrivalSpreadMs.toFixed(3)} ms (through the load balancer) is looser than maxSpreadMs ${maxSpreadMs} ms`;
     load.inconclusive = [load.inconclusive, loose].filter(Boolean).join('; ');
   }
+  // Interrupted while the load ran: the trial is cut short on purpose and counts for nothing.
+  const interrupted = runSignal.aborted ? 'interrupted while the trial ran (SIGINT/SIGTERM)' : undefined;
+  const loadFailed = interrupted ? undefined : load.failed;
   const results: InvariantResult[] = [];
-  for (const inv of invariants) {
-    results.push(await inv.check({ trial, db: env.database, load, faults, window, replicas, upstreams }));
+  // No invariant judges a trial whose load did not run as written (`verdict.ts`, rule 2).
+  if (!interrupted && !loadFailed) {
+    for (const inv of invariants) {
+      results.push(await inv.check({ trial, db: env.database, load, faults, window, replicas, upstreams }));
+    }
   }
+  // A replica that died under load, not by a nemesis, is a finding: the trial fails with the cause. The next
+  // trial starts with it restarted (`restoreReplicas`). A crash shows first as failed requests; its exit
+  // event can trail them by a few ms.
+  const crashed = interrupted ? [] : await crashedReplicas(env, load);
+  if (crashed.length > 0 && !loadFailed) results.push(crashResult(crashed));
   // Measurements an invariant made for the report (the herd's buckets) live on the trial, not the result.
   const herd = results.find((r) => r.measurements?.herd)?.measurements?.herd;
   for (const r of results) delete r.measurements;
-  let holds: Holds = combine(results.map((r) => r.holds));
-  // A pass means the scenario ran as written: a fault that failed or never fired leaves it unjudged.
-  const inconclusive =
-    [load.inconclusive, faultsNotAsWritten(faults)].filter(Boolean).join('; ') || undefined;
-  if (holds === true && inconclusive) holds = 'unknown';
+  const judged = judgeTrial({
+    interrupted,
+    loadFailed:
+      loadFailed && crashed.length > 0 ? `${loadFailed}; ${crashResult(crashed).summary}` : loadFailed,
+    weaker: [load.inconclusive, faultsNotAsWritten(faults)].filter((x): x is string => Boolean(x)),
+    invariants: results,
+  });
   return {
     trial,
-    verdict: verdictOf(holds),
+    verdict: judged.verdict,
     startedAt: startedAt.toISOString(),
     durationMs: clock(),
-    inconclusive,
+    inconclusive: judged.reason,
     load: {
       kind: load.kind,
       sync: load.sync,
@@ -357,22 +354,10 @@ function burstArrivalSpread(
 }
 
 function finishSummary(report: RunReport, durationMs: number): void {
-  const count = (v: Verdict) => report.trials.filter((t) => t.verdict === v).length;
-  const failed = count('fail');
-  report.summary = {
-    trials: report.trials.length,
-    passed: count('pass'),
-    failed,
-    unknown: count('unknown'),
-    reproductionRate: report.trials.length ? failed / report.trials.length : 0,
-  };
+  const verdicts = report.trials.map((t) => t.verdict);
+  report.summary = summarizeTrials(verdicts);
   report.durationMs = Math.round(durationMs);
-  const verdicts = report.trials.map(
-    (t): Holds => (t.verdict === 'pass' ? true : t.verdict === 'fail' ? false : 'unknown'),
-  );
-  let v = verdictOf(combine(verdicts));
-  if (report.trials.length === 0 || ((report.error || report.aborted) && v === 'pass')) v = 'unknown';
-  report.verdict = v;
+  report.verdict = judgeRun(verdicts, { error: Boolean(report.error), aborted: report.aborted });
 }
 
 /**
@@ -392,7 +377,7 @@ function faultsNotAsWritten(faults: readonly FaultRecord[]): string | undefined 
 }
 
 function failedLoad(kind: string, err: unknown, startedAtMs: number, nowMs: number): LoadResult {
-  const e = err as { code?: string; message?: string };
+  const e = err as { code?: string; message?: string; hint?: string };
   const reason = [e.code, e.message].filter(Boolean).join(': ') || String(err);
   return {
     kind,
@@ -400,8 +385,16 @@ function failedLoad(kind: string, err: unknown, startedAtMs: number, nowMs: numb
     startedAtMs,
     durationMs: nowMs - startedAtMs,
     warnings: [],
-    inconclusive: `the load failed: ${reason}`,
+    failed: `the load failed: ${reason}${e.hint ? ` (hint: ${e.hint})` : ''}`,
   };
+}
+
+/** Replicas that exited during the trial, not killed on purpose (by a nemesis or the memory limit). */
+async function crashedReplicas(env: StartedEnvironment, load: LoadResult): Promise<Replica[]> {
+  if (load.records.some((r) => r.error)) {
+    for (let i = 0; i < 10 && !env.replicas.some((r) => r.exit); i++) await sleep(50);
+  }
+  return env.replicas.filter((r) => r.exit && !env.wasKilled(r.id));
 }
 
 /** The synthetic invariant "every replica survives the trial", violated by `crashed`. */

@@ -4,14 +4,17 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WhatbreaksError } from './errors.js';
 import { type JunitSuite, renderJunitSuites, runSuite } from './report/junit.js';
 import { renderVerifyMarkdown } from './report/markdown-verify.js';
-import type { RunReport, Verdict } from './report/types.js';
+import type { RunReport, TrialVerdict, Verdict } from './report/types.js';
 import { writeAtomic } from './report/write.js';
 import { type RunEvent, type RunOutcome, runScenario } from './run.js';
 import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
 import { type FailureBound, zeroFailureBound } from './stats/failure-bound.js';
 import { type ProportionInterval, wilsonInterval } from './stats/wilson.js';
+import { judgeVerify, type VerifyVerdict } from './verdict.js';
 import { VERSION } from './version.js';
+
+export type { VerifyVerdict } from './verdict.js';
 
 /**
  * `verify`: does a candidate fix the failure a baseline shows? Runs one scenario against both, trial
@@ -25,13 +28,11 @@ import { VERSION } from './version.js';
  * A side that ends early (environment error) leaves the turn to the other; an error on one side stops
  * the other too (nothing can be judged).
  *
- * Verdict (checked in this order):
- * - `error` — either side could not run (report.error): exit 2;
- * - `fix not validated` — the candidate violated an invariant in ≥ 1 trial: exit 1;
- * - `not reproduced` — the baseline never violated: the scenario cannot judge the fix: exit 1;
- * - `inconclusive` — the candidate had no violation but no trial could be judged either: exit 3;
- * - `fix validated` — the baseline violated in ≥ 1 trial, the candidate in none: exit 0.
- * Unknown trials never count as passes: the candidate's failure-rate bound uses its passed trials only.
+ * Verdict: `judgeVerify` in `verdict.ts` (the rules, in order, and why; `docs/verdicts.md`). In short:
+ * `error` (exit 2) when a side could not run; `fix not validated` (exit 1) when the candidate violated;
+ * `not reproduced` (exit 1) when the baseline never violated in its judged trials; `inconclusive` (exit 3)
+ * when no baseline trial or not every candidate trial could be judged; else `fix validated` (exit 0).
+ * Unknown and aborted trials are never a reproduction and never a candidate pass.
  *
  * Sides. A side is a variant name of the scenario (`buggy`) or a folder (anything with a `/`, or `.`
  * / `..`): a checkout of the project that holds the scenario, e.g. a git worktree of a pull request
@@ -43,12 +44,6 @@ import { VERSION } from './version.js';
  * variant `pathVariant` (default: the scenario's default variant), with that variant's env and command.
  */
 
-export type VerifyVerdict =
-  | 'fix validated'
-  | 'fix not validated'
-  | 'not reproduced'
-  | 'inconclusive'
-  | 'error';
 export type VerifyRole = 'baseline' | 'candidate';
 
 export interface VerifySide {
@@ -66,7 +61,9 @@ export interface VerifySide {
   passed: number;
   failed: number;
   unknown: number;
-  /** Trials with a violation / trials run, with its 95 % Wilson interval. */
+  /** Trials interrupted while they ran: recorded, counted neither passed nor failed. */
+  abortedTrials: number;
+  /** Trials with a violation / trials run (aborted ones not counted), with its 95 % Wilson interval. */
   failureRate: ProportionInterval;
   /** Invariant name → trials in which it was violated. */
   violated: Record<string, number>;
@@ -91,7 +88,7 @@ export interface VerifyReport {
   /** `failureBound`: upper 95 % bounds on the candidate's failure rate from its passed trials. */
   candidate: VerifySide & { failureBound: FailureBound };
   /** The order trials ran in, as it happened. */
-  order: { side: VerifyRole; trial: number; verdict: Verdict }[];
+  order: { side: VerifyRole; trial: number; verdict: TrialVerdict }[];
   aborted: boolean;
 }
 
@@ -255,55 +252,25 @@ function sideSummary(plan: SidePlan, o: RunOutcome): VerifySide {
     passed: r.summary.passed,
     failed: r.summary.failed,
     unknown: r.summary.unknown,
-    failureRate: wilsonInterval(r.summary.failed, r.summary.trials),
+    abortedTrials: r.summary.aborted ?? 0,
+    failureRate: wilsonInterval(r.summary.failed, r.summary.trials - (r.summary.aborted ?? 0)),
     violated,
     aborted: r.aborted,
     ...(r.error ? { error: r.error } : {}),
   };
 }
 
-/** The verdict and its explanation from both sides' summaries (rules in the module docstring). */
-export function judge(b: VerifySide, c: VerifySide): { verdict: VerifyVerdict; explanation: string } {
-  const rate = (s: VerifySide) =>
-    `${s.failed}/${s.trials} trials (${pct(s.failureRate.rate)}, 95 % CI ${pct(s.failureRate.low)}–${pct(s.failureRate.high)})`;
-  if (b.error || c.error) {
-    const s = b.error ? b : c;
-    return {
-      verdict: 'error',
-      explanation: `The ${s.role} (${s.spec}) could not run: [${s.error?.code}] ${s.error?.message.split('\n')[0]}. Nothing was judged.`,
-    };
-  }
-  if (c.failed > 0) {
-    return {
-      verdict: 'fix not validated',
-      explanation: `The candidate (${c.spec}) still violates: ${Object.entries(c.violated)
-        .map(([n, k]) => `${n} in ${k}`)
-        .join(', ')} of ${c.trials} trials; failure rate ${rate(c)}.`,
-    };
-  }
-  if (b.failed === 0) {
-    return {
-      verdict: 'not reproduced',
-      explanation: `The baseline (${b.spec}) never violated an invariant in ${b.trials} trials${b.unknown ? ` (${b.unknown} could not be judged)` : ''}: this scenario did not reproduce the failure, so it cannot judge the fix. Run more trials or tighten the scenario.`,
-    };
-  }
-  if (c.passed === 0) {
-    return {
-      verdict: 'inconclusive',
-      explanation: `The candidate (${c.spec}) violated nothing, but none of its ${c.trials} trials could be judged.`,
-    };
-  }
-  const bound = zeroFailureBound(c.passed);
-  return {
-    verdict: 'fix validated',
-    explanation:
-      `The baseline (${b.spec}) failed in ${rate(b)}; the candidate (${c.spec}) in none of ${c.passed} judged trials` +
-      `${c.unknown ? ` (${c.unknown} unknown)` : ''}: its failure rate under this scenario is below ${pct(bound.exact95)} (95 %, exact; rule of three ${pct(bound.ruleOfThree)}).`,
-  };
-}
-
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`;
+/**
+ * The verdict and its explanation from both sides' summaries: `judgeVerify` (`verdict.ts`), with the
+ * candidate's N = `trialsRequested` trials all needed for a validation.
+ */
+export function judge(
+  b: VerifySide,
+  c: VerifySide,
+  trialsRequested: number,
+): { verdict: VerifyVerdict; explanation: string } {
+  const { verdict, explanation } = judgeVerify(b, c, trialsRequested);
+  return { verdict, explanation };
 }
 
 /**
@@ -371,7 +338,7 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
   const [b, c] = [sideSummary(plans[0], outcomes[0]), sideSummary(plans[1], outcomes[1])];
   // A side stopped because the other one failed is not "aborted by the user".
   const userAborted = options.signal?.aborted ?? false;
-  const { verdict, explanation } = judge(b, c);
+  const { verdict, explanation } = judge(b, c, trials);
   const report: VerifyReport = {
     schemaVersion: 1,
     kind: 'verify',
@@ -380,7 +347,8 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     trialsRequested: trials,
-    verdict: userAborted && verdict === 'fix validated' ? 'inconclusive' : verdict,
+    // An interrupted verify has fewer candidate trials than asked: `judge` already says inconclusive.
+    verdict,
     explanation: userAborted ? `Interrupted after ${order.length} trials. ${explanation}` : explanation,
     baseline: b,
     candidate: { ...c, failureBound: zeroFailureBound(c.passed) },

@@ -160,9 +160,11 @@ trials: 1
     const firstSend = Math.min(...trial.load.records.map((r) => r.sentAtMs));
     const fault = trial.faults![0]!;
     expect(fault.outcome).toBe('applied');
-    // 1 s after the first measured send (the timeline's timer may fire a little late), not 800 ms of
-    // warm-up earlier.
-    expect(fault.startMs - firstSend).toBeGreaterThanOrEqual(990);
-    expect(fault.startMs - firstSend).toBeLessThan(1300);
+    // 1 s after the first measured send, not 800 ms of warm-up earlier (≈ 200 ms). The margin is half the
+    // warm-up either way: on a busy machine the first send's stamp (taken when its bytes reach the
+    // socket) trails the moment the clock starts by more than a few ms (seen: 13.5 ms), and timers fire late.
+    const warmUpMs = 800;
+    expect(fault.startMs - firstSend).toBeGreaterThan(1000 - warmUpMs / 2);
+    expect(fault.startMs - firstSend).toBeLessThan(1000 + warmUpMs / 2);
   });
 });

@@ -1,6 +1,6 @@
 import type { ErrorCode } from '../errors.js';
-import type { Verdict } from '../report/types.js';
-import type { VerifyVerdict } from '../verify.js';
+import type { RunReport, Verdict } from '../report/types.js';
+import type { VerifyVerdict } from '../verdict.js';
 
 /**
  * The exit codes of every command, in one table (README, "Exit codes"):
@@ -12,6 +12,9 @@ import type { VerifyVerdict } from '../verify.js';
  * | 2    | usage, scenario or environment error: nothing was judged (`verify`: either side could not run) |
  * | 3    | inconclusive: no violation, but some trial could not be judged (`unknown`); `verify`: no candidate trial could be judged |
  * | 130  | interrupted by SIGINT (143: SIGTERM); the report keeps the finished trials |
+ *
+ * A run that was interrupted exits 130 whatever it found (its report says what); a run that broke off
+ * with an error exits 2 even after judged trials (`docs/verdicts.md`).
  */
 export const EXIT = {
   PASS: 0,
@@ -21,6 +24,16 @@ export const EXIT = {
   SIGINT: 130,
   SIGTERM: 143,
 } as const;
+
+/** A finished `run`'s exit code: interrupted first, then a run error, then the verdict. */
+export function exitForRun(
+  report: Pick<RunReport, 'aborted' | 'error' | 'verdict'>,
+  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+): number {
+  if (report.aborted) return signal === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
+  if (report.error) return EXIT.ERROR;
+  return exitForVerdict(report.verdict);
+}
 
 export function exitForVerdict(v: Verdict): number {
   return v === 'pass' ? EXIT.PASS : v === 'fail' ? EXIT.FAIL : EXIT.UNKNOWN;

@@ -5,7 +5,7 @@ import { ENVIRONMENT_CHOICES, type EnvironmentChoice } from '../env/select.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
-import { EXIT, exitForVerdict } from './exit-codes.js';
+import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 
 function positiveInt(value: string): number {
@@ -82,14 +82,17 @@ export function registerRun(program: Command): void {
             else if (e.type === 'log' && !opts.quiet) process.stderr.write(pc.dim(`  ${e.line}\n`));
             else if (e.type === 'trial-end' && !opts.quiet)
               process.stdout.write(`${renderTrial(e.report, e.of, { color })}\n`);
+            else if (e.type === 'trial-end' && e.report.inconclusive)
+              // Even --quiet says why a trial could not be judged: an unexplained exit 3 helps nobody.
+              process.stdout.write(
+                `trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}\n`,
+              );
           },
         });
         interrupt.track(run);
         const { report, reportFile } = await run;
         process.stdout.write(`${renderSummary(report, reportFile, { color })}\n`);
-        if (report.aborted) process.exitCode = EXIT.SIGINT;
-        else if (report.error) process.exitCode = EXIT.ERROR;
-        else process.exitCode = exitForVerdict(report.verdict);
+        process.exitCode = exitForRun(report);
       },
     );
 }

@@ -20,8 +20,8 @@ function pct(x: number): string {
 function sideLine(s: VerifySide): string {
   const where = s.kind === 'path' ? `${s.spec} (folder, variant ${s.variant})` : s.spec;
   return (
-    `  ${s.role.padEnd(9)} ${where}: violated in ${s.failed}/${s.trials} trials` +
-    `${s.unknown ? `, ${s.unknown} unknown` : ''}  rate ${pct(s.failureRate.rate)} ` +
+    `  ${s.role.padEnd(9)} ${where}: violated in ${s.failed}/${s.trials - s.abortedTrials} trials` +
+    `${s.unknown ? `, ${s.unknown} unknown` : ''}${s.abortedTrials ? `, ${s.abortedTrials} aborted` : ''}  rate ${pct(s.failureRate.rate)} ` +
     `(95% Wilson CI ${pct(s.failureRate.low)}–${pct(s.failureRate.high)})`
   );
 }
@@ -97,6 +97,10 @@ export function registerVerify(program: Command): void {
               process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
             else if (e.type === 'trial-end' && !opts.quiet)
               process.stdout.write(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}\n`);
+            else if (e.type === 'trial-end' && e.report.inconclusive)
+              process.stdout.write(
+                `${side.padEnd(9)} trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}\n`,
+              );
           },
         });
         interrupt.track(run);

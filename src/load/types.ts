@@ -65,10 +65,15 @@ export interface LoadResult {
   /** Warnings worth showing the user (e.g. the generator itself was saturated). */
   warnings: string[];
   /**
-   * Set when the load did not do what the trial needs to judge anything (e.g. a burst looser than its
-   * `maxSpreadMs`): the trial's verdict becomes `unknown`, never `pass`.
+   * Set when the load ran weaker than the scenario asked (e.g. a burst looser than its `maxSpreadMs`): a
+   * pass becomes `unknown`; a violation it found still fails the trial (`src/verdict.ts`).
    */
   inconclusive?: string;
+  /**
+   * Set when the load did not run as written (the executor failed or could not start): the trial is
+   * `unknown` with this reason, and no invariant judges it (`src/verdict.ts`).
+   */
+  failed?: string;
   /** Open model (`constant-arrival-rate`): schedule adherence and corrected/uncorrected latency. */
   openModel?: OpenModelStats;
   /** Closed model (`closed-model`): totals over every request, when `records` keeps only a sample. */

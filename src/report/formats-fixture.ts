@@ -96,7 +96,7 @@ export function fixtureReport(): RunReport {
     durationMs: 2000,
     verdict: 'fail',
     aborted: false,
-    summary: { trials: 2, passed: 1, failed: 1, unknown: 0, reproductionRate: 0.5 },
+    summary: { trials: 2, passed: 1, failed: 1, unknown: 0, aborted: 0, reproductionRate: 0.5 },
     trials: [trial(1), t2],
   };
 }

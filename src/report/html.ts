@@ -11,7 +11,7 @@ import {
   type ScatterPoint,
   scatterChart,
 } from './html-charts.js';
-import type { RunReport, TrialReport, Verdict } from './types.js';
+import type { RunReport, TrialReport, TrialVerdict } from './types.js';
 
 /**
  * `report.html`: one self-contained page per run, rendered from report.json alone. No script, no
@@ -30,7 +30,7 @@ import type { RunReport, TrialReport, Verdict } from './types.js';
  */
 export function renderHtml(report: RunReport): string {
   const s = report.summary;
-  const rate = wilsonInterval(s.failed, s.trials);
+  const rate = wilsonInterval(s.failed, s.trials - (s.aborted ?? 0));
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -40,7 +40,7 @@ export function renderHtml(report: RunReport): string {
   parts.push(
     `<header><h1>${escapeXml(report.scenario.name)} <span class="variant">[${escapeXml(report.variant)}]</span> ${badge(report.verdict)}</h1>`,
     report.scenario.description ? `<p class="desc">${escapeXml(report.scenario.description)}</p>` : '',
-    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)}) · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
+    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)}) · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
     `<p class="meta">scenario file <code>${escapeXml(report.scenario.file)}</code></p>`,
   );
   if (report.aborted)
@@ -58,7 +58,7 @@ export function renderHtml(report: RunReport): string {
   return parts.join('\n');
 }
 
-function badge(v: Verdict): string {
+function badge(v: TrialVerdict): string {
   return `<span class="badge ${v}">${v.toUpperCase()}</span>`;
 }
 
@@ -317,7 +317,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:22px;margin:8px 0} h2{font-size:17px;display:inline;margin:0} h3{font-size:15px;margin:14px 0 6px} h4{font-size:14px;margin:12px 0 4px}
 .variant{color:#666;font-weight:400} .desc{margin:4px 0;color:#333} .meta{color:#555;margin:2px 0} .muted{color:#777;font-weight:400}
 .badge{display:inline-block;padding:1px 8px;border-radius:4px;font-size:13px;color:#fff;vertical-align:middle}
-.badge.pass{background:#2b8a3e} .badge.fail{background:#c92a2a} .badge.unknown{background:#e67700}
+.badge.pass{background:#2b8a3e} .badge.fail{background:#c92a2a} .badge.unknown{background:#e67700} .badge.aborted{background:#868e96}
 td.pass{color:#2b8a3e} td.fail{color:#c92a2a;font-weight:600} td.unknown{color:#e67700}
 .warn{color:#a05a00} .error{color:#c92a2a} pre{white-space:pre-wrap}
 table{border-collapse:collapse;margin:4px 0} th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}

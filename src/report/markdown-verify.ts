@@ -23,7 +23,7 @@ function sideRow(s: VerifySide): string {
   const violated = Object.entries(s.violated)
     .map(([n, k]) => `\`${mdCell(n)}\` ×${k}`)
     .join(', ');
-  return `| ${s.role} | \`${mdCell(s.spec)}\`${s.kind === 'path' ? ` (folder, variant ${mdCell(s.variant)})` : ''} | ${s.trials} | ${s.failed} | ${s.unknown} | ${pct(s.failureRate.rate)} | ${pct(s.failureRate.low)}–${pct(s.failureRate.high)} | ${violated || '–'} |`;
+  return `| ${s.role} | \`${mdCell(s.spec)}\`${s.kind === 'path' ? ` (folder, variant ${mdCell(s.variant)})` : ''} | ${s.trials} | ${s.failed} | ${s.unknown}${s.abortedTrials ? ` (+${s.abortedTrials} aborted)` : ''} | ${pct(s.failureRate.rate)} | ${pct(s.failureRate.low)}–${pct(s.failureRate.high)} | ${violated || '–'} |`;
 }
 
 export function renderVerifyMarkdown(v: VerifyReport, reports?: readonly [RunReport, RunReport]): string {

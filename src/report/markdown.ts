@@ -1,6 +1,6 @@
 import type { InvariantResult } from '../invariants/types.js';
 import { wilsonInterval } from '../stats/wilson.js';
-import type { RunReport, Verdict } from './types.js';
+import type { RunReport, TrialVerdict } from './types.js';
 
 /**
  * `report.md`: GitHub-flavoured Markdown for people reading CI output (`cat report.md >>
@@ -14,7 +14,7 @@ const WITNESS_ROWS = 10;
 /** Witness tables in total, so a 1000-trial run stays a readable summary (GitHub caps it at 1 MiB). */
 const WITNESS_TABLES = 20;
 
-const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', unknown: '⚠️' };
+const ICON: Record<TrialVerdict, string> = { pass: '✅', fail: '❌', unknown: '⚠️', aborted: '⏹️' };
 
 /** Escape a value for one Markdown table cell (pipes, newlines, backticks, angle brackets). */
 export function mdCell(v: unknown, maxChars = 200): string {
@@ -60,7 +60,7 @@ export function witnessesMarkdown(inv: InvariantResult, rows = WITNESS_ROWS): st
 
 export function renderMarkdown(r: RunReport): string {
   const s = r.summary;
-  const rate = wilsonInterval(s.failed, s.trials);
+  const rate = wilsonInterval(s.failed, s.trials - (s.aborted ?? 0));
   const out: string[] = [];
   out.push(
     `## ${ICON[r.verdict]} ${mdCell(r.scenario.name)} [${mdCell(r.variant)}]: ${r.verdict.toUpperCase()}`,
@@ -68,7 +68,7 @@ export function renderMarkdown(r: RunReport): string {
   );
   if (r.scenario.description) out.push(`> ${mdCell(r.scenario.description, 1000)}`, '');
   out.push(
-    `**${s.trials} trial${s.trials === 1 ? '' : 's'}**: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown · ` +
+    `**${s.trials} trial${s.trials === 1 ? '' : 's'}**: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · ` +
       `reproduction rate **${pct(s.reproductionRate)}** (95 % Wilson interval ${pct(rate.low)}–${pct(rate.high)}) · ` +
       `${r.environment.kind} environment · ${(r.durationMs / 1000).toFixed(1)} s`,
     '',

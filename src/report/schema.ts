@@ -17,6 +17,7 @@ import { REPORT_SCHEMA_VERSION, type RunReport } from './types.js';
 
 const ms = z.number().describe('milliseconds');
 const verdict = z.enum(['pass', 'fail', 'unknown']);
+const trialVerdict = z.enum(['pass', 'fail', 'unknown', 'aborted']);
 
 export const latencySummarySchema = z.object({
   count: z.int().min(0),
@@ -76,7 +77,7 @@ export const rssSchema = z.array(replicaRssSchema);
 
 export const trialReportSchema = z.object({
   trial: z.int().min(1),
-  verdict,
+  verdict: trialVerdict,
   startedAt: z.string(),
   durationMs: ms,
   inconclusive: z.string().optional(),
@@ -115,6 +116,7 @@ export const runReportSchema = z
       passed: z.int().min(0),
       failed: z.int().min(0),
       unknown: z.int().min(0),
+      aborted: z.int().min(0).optional().describe('trials interrupted while they ran (absent before 0.2)'),
       reproductionRate: z.number().min(0).max(1),
     }),
     trials: z.array(trialReportSchema),

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { InvariantResult } from '../invariants/types.js';
-import type { RunReport, TrialReport, Verdict } from './types.js';
+import type { RunReport, TrialReport, TrialVerdict } from './types.js';
 
 /** Witnesses printed per violated invariant; report.json keeps up to 100. */
 const WITNESSES_SHOWN = 10;
@@ -15,8 +15,14 @@ function paint(color: boolean) {
   return color ? pc : { red: id, green: id, yellow: id, bold: id, dim: id, cyan: id };
 }
 
-function verdictLabel(v: Verdict, c: ReturnType<typeof paint>): string {
-  return v === 'pass' ? c.green('PASS') : v === 'fail' ? c.red('FAIL') : c.yellow('UNKNOWN');
+function verdictLabel(v: TrialVerdict, c: ReturnType<typeof paint>): string {
+  return v === 'pass'
+    ? c.green('PASS')
+    : v === 'fail'
+      ? c.red('FAIL')
+      : v === 'aborted'
+        ? c.yellow('ABORTED')
+        : c.yellow('UNKNOWN');
 }
 
 function holdsLabel(h: InvariantResult['holds'], c: ReturnType<typeof paint>): string {
@@ -94,7 +100,7 @@ export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOp
   const lines = [
     '',
     `${c.bold(r.scenario.name)} [${r.variant}] on ${r.environment.kind}: ${verdictLabel(r.verdict, c)}  ` +
-      `${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown` +
+      `${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''}` +
       `  (reproduction rate ${(s.reproductionRate * 100).toFixed(0)}%, ${(r.durationMs / 1000).toFixed(1)} s)`,
   ];
   const violated = new Map<string, number>();

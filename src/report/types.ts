@@ -14,7 +14,14 @@ import type { FaultRecord } from '../timeline/timeline.js';
  */
 export const REPORT_SCHEMA_VERSION = 1;
 
+/** A run's verdict, and a judged trial's. */
 export type Verdict = 'pass' | 'fail' | 'unknown';
+
+/**
+ * A trial's verdict: a `Verdict`, or `aborted` when the run was interrupted while the trial ran (counted
+ * neither passed nor failed; `src/verdict.ts` holds the rules).
+ */
+export type TrialVerdict = Verdict | 'aborted';
 
 export function verdictOf(h: Holds): Verdict {
   return h === true ? 'pass' : h === false ? 'fail' : 'unknown';
@@ -39,7 +46,9 @@ export interface RunReport {
     passed: number;
     failed: number;
     unknown: number;
-    /** Trials in which an invariant was violated / trials run. */
+    /** Trials interrupted while they ran: recorded, counted neither passed nor failed. */
+    aborted: number;
+    /** Trials in which an invariant was violated / trials run (aborted ones not counted). */
     reproductionRate: number;
   };
   trials: TrialReport[];
@@ -48,10 +57,13 @@ export interface RunReport {
 export interface TrialReport {
   /** 1-based. */
   trial: number;
-  verdict: Verdict;
+  verdict: TrialVerdict;
   startedAt: string;
   durationMs: number;
-  /** Why the trial is `unknown` when no invariant said so (e.g. the burst was too loose). */
+  /**
+   * Why the trial is `unknown` or `aborted`: the load failed (with its hint), the run was interrupted,
+   * the burst was looser than asked, a fault did not fire, an invariant could not decide.
+   */
   inconclusive?: string;
   error?: string;
   load: {
