@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
-import { startDependencies } from './dependencies.js';
+import { databaseProxyProtocol, startDependencies } from './dependencies.js';
 import { loadEmbeddedPostgres } from './embedded-postgres.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
@@ -140,12 +140,14 @@ async function startLocal(
     specs: spec.dependencies ?? [],
     logsDir,
     freePort: () => getPort({ host: '127.0.0.1' }),
-    database: spec.databaseProxy ? { host: '127.0.0.1', port: pgPort } : undefined,
+    database: spec.databaseProxy
+      ? { host: '127.0.0.1', port: pgPort, protocol: databaseProxyProtocol(spec.databaseProxy) }
+      : undefined,
     log: spec.log,
   });
   stack.push(() => dependencies.stop());
-  const dbProxy = dependencies.get('postgres')?.tcp?.address;
-  const targetPgPort = dbProxy?.port ?? pgPort;
+  const dbProxy = dependencies.get('postgres')?.url;
+  const targetPgPort = dbProxy ? Number(dbProxy.port) : pgPort;
   const targetDbUrl = `postgres://${DB_USER}:${password}@127.0.0.1:${targetPgPort}/${DB_NAME}`;
 
   const replicaCount = spec.replicas ?? 1;

@@ -112,8 +112,14 @@ export const databaseSchema = z.strictObject({
   /**
    * Put a TCP fault proxy named `postgres` between the target and PostgreSQL (the target's
    * `DATABASE_URL` points at it; whatbreaks connects directly), so a `toxic` fault can slow the database.
+   * `true` is `{ protocol: tcp }`. `{ protocol: postgres }` puts the PostgreSQL protocol proxy in front
+   * of it (`src/pgwire/`): it reads the wire protocol and sees every statement as a step (and can hold
+   * steps for a scheduler); the TCP proxy and its toxics stay behind it:
+   * target → protocol proxy → TCP proxy `postgres` → PostgreSQL.
    */
-  proxy: z.boolean().default(false),
+  proxy: z
+    .union([z.boolean(), z.strictObject({ protocol: z.enum(['tcp', 'postgres']).default('tcp') })])
+    .default(false),
   /**
    * Connection string of an existing database (with an external `target.url`): whatbreaks never drops
    * or re-creates anything in it — only `setup` runs before each trial — and `sql` invariants query it.
