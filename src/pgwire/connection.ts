@@ -21,8 +21,8 @@
 import type { Socket } from 'node:net';
 import { Backend, decodeBackend, keepBackendBody } from './backend-messages.js';
 import type { ConnectionPhase, PgConnectionInfo, PgProxyEvents } from './events.js';
-import { FrameError, Framer } from './frame.js';
-import { decodeFrontend, decodeStartupPacket, Frontend } from './frontend-messages.js';
+import { FrameError, Framer, type OnFrame } from './frame.js';
+import { decodeStartupPacket, Frontend } from './frontend-messages.js';
 import type { GateDecision, StepGate } from './gate.js';
 import { Desync, ResponseTracker, type TrackedStep } from './responses.js';
 import {
@@ -148,9 +148,7 @@ export class PgConnection {
     if (this.#rawFrontend) this.#enqueue({ kind: 'bytes', chunks: [chunk] });
     else {
       try {
-        this.#front.push(chunk, (f) =>
-          f.code === 0 ? this.#onStartupPacket(f.raw!) : this.#onFrontend(f.raw!),
-        );
+        this.#front.push(chunk, this.#onFrontendFrame);
       } catch (error) {
         if (!(error instanceof FrameError)) throw error;
         this.#stopReading(`client: ${error.message}`);
@@ -158,6 +156,16 @@ export class PgConnection {
     }
     this.#pump();
   }
+
+  readonly #onFrontendFrame: OnFrame = (code, raw) =>
+    code === 0 ? this.#onStartupPacket(raw!) : this.#onFrontend(raw!);
+
+  readonly #onBackendFrame: OnFrame = (code, raw, _size, oneByte) => {
+    if (oneByte) this.#onOneByteReply(code);
+    // The common case, once per row: no decoding, no object.
+    else if (code === Backend.DataRow && this.info.phase === 'ready') this.#tracker.dataRow();
+    else this.#onBackend(code, raw);
+  };
 
   #onStartupPacket(raw: Buffer): void {
     const p = decodeStartupPacket(raw);
@@ -196,7 +204,7 @@ export class PgConnection {
     const code = raw[0]!;
     if (isStepMessage(code)) {
       this.#open ??= new StepBuilder(this.host.clock(), this.#registry);
-      this.#open.add(raw, decodeFrontend(raw));
+      this.#open.add(raw);
       const boundary = boundaryOf(code);
       if (boundary) this.#closeStep(boundary);
       return;
@@ -332,10 +340,7 @@ export class PgConnection {
     this.#writeClient(chunk);
     if (!this.#tracking) return;
     try {
-      this.#back.push(chunk, (f) => {
-        if (f.oneByte) this.#onOneByteReply(f.code);
-        else this.#onBackend(f.code, f.raw);
-      });
+      this.#back.push(chunk, this.#onBackendFrame);
     } catch (error) {
       if (!(error instanceof FrameError || error instanceof Desync)) throw error;
       this.#stopReading(`server: ${error.message}`);

@@ -1,6 +1,7 @@
 /**
  * What the PostgreSQL protocol proxy reports, as typed events (`proxy.on('step-done', (step) => …)`).
- * Records are live objects the proxy keeps updating; copy one (`structuredClone`) to keep a snapshot.
+ * Records are live objects the proxy keeps updating; copy one (`JSON.parse(JSON.stringify(x))`) to keep a
+ * snapshot.
  */
 import type { ServerError, TxStatus } from './backend-messages.js';
 import type { Step } from './step.js';

@@ -1,11 +1,27 @@
 import fc from 'fast-check';
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { type Frame, FrameError, Framer } from './frame.js';
+import { FrameError, Framer, type OnFrame } from './frame.js';
+
+interface Frame {
+  code: number;
+  raw: Buffer | undefined;
+  size: number;
+  oneByte?: boolean;
+}
+
+/** A callback that keeps what it is given as objects. */
+const into =
+  (out: Frame[], then?: (f: Frame) => void): OnFrame =>
+  (code, raw, size, oneByte) => {
+    const f: Frame = { code, raw, size, ...(oneByte ? { oneByte } : {}) };
+    out.push(f);
+    then?.(f);
+  };
 
 const collect = (framer: Framer, chunks: Buffer[]): Frame[] => {
   const out: Frame[] = [];
-  for (const c of chunks) framer.push(c, (f) => out.push(f));
+  for (const c of chunks) framer.push(c, into(out));
   return out;
 };
 
@@ -45,10 +61,12 @@ describe('Framer', () => {
     const framer = new Framer('untagged');
     const startup = serialize.startup({ user: 'u', database: 'd' });
     const out: Frame[] = [];
-    framer.push(Buffer.concat([serialize.requestSsl(), startup, serialize.query('x')]), (f) => {
-      out.push(f);
-      if (f.code === 0 && f.raw?.readInt32BE(4) === 196608) framer.mode = 'tagged';
-    });
+    framer.push(
+      Buffer.concat([serialize.requestSsl(), startup, serialize.query('x')]),
+      into(out, (f) => {
+        if (f.code === 0 && f.raw?.readInt32BE(4) === 196608) framer.mode = 'tagged';
+      }),
+    );
     expect(out.map((f) => [f.code, f.size])).toEqual([
       [0, 8],
       [0, startup.length],
@@ -59,10 +77,12 @@ describe('Framer', () => {
   it('reads a one-byte SSL reply, and an ErrorResponse in its place as a message', () => {
     const framer = new Framer('one-byte');
     const out: Frame[] = [];
-    framer.push(Buffer.from('N'), (f) => {
-      out.push(f);
-      framer.mode = 'tagged';
-    });
+    framer.push(
+      Buffer.from('N'),
+      into(out, () => {
+        framer.mode = 'tagged';
+      }),
+    );
     expect(out[0]).toMatchObject({ code: 0x4e, size: 1, oneByte: true });
     const err = new Framer('one-byte');
     const frames = collect(err, [Buffer.from([0x45, 0, 0, 0, 5, 0])]);
@@ -75,11 +95,36 @@ describe('Framer', () => {
     row.writeInt32BE(row.length - 1, 1);
     const framer = new Framer('tagged', { keepBody: (c) => c !== 0x44 });
     const frames: Frame[] = [];
-    framer.push(row.subarray(0, 100), (f) => frames.push(f));
+    framer.push(row.subarray(0, 100), into(frames));
     expect(frames).toMatchObject([{ code: 0x44, raw: undefined, size: row.length }]);
     expect(framer.bufferedBytes).toBe(0);
-    framer.push(Buffer.concat([row.subarray(100), serialize.sync()]), (f) => frames.push(f));
+    framer.push(Buffer.concat([row.subarray(100), serialize.sync()]), into(frames));
     expect(frames.map((f) => f.code)).toEqual([0x44, 0x53]);
+  });
+
+  it('skips bodies however the stream is cut, including inside a header', () => {
+    const row = (n: number) => {
+      const b = Buffer.alloc(5 + n, 0x61);
+      b[0] = 0x44;
+      b.writeInt32BE(n + 4, 1);
+      return b;
+    };
+    const ready = Buffer.from([0x5a, 0, 0, 0, 5, 0x49]);
+    const stream = Buffer.concat([row(3), row(300), row(0), ready]);
+    fc.assert(
+      fc.property(fc.array(fc.nat(stream.length), { maxLength: 30 }), (at) => {
+        const frames: Frame[] = [];
+        const framer = new Framer('tagged', { keepBody: (c) => c !== 0x44 });
+        for (const c of cut(stream, at)) framer.push(c, into(frames));
+        expect(frames.map((f) => [f.code, f.size, f.raw?.length])).toEqual([
+          [0x44, 8, undefined],
+          [0x44, 305, undefined],
+          [0x44, 5, undefined],
+          [0x5a, 6, 6],
+        ]);
+        expect(framer.bufferedBytes).toBe(0);
+      }),
+    );
   });
 
   it('throws FrameError on an impossible length and stops, returning what it held', () => {

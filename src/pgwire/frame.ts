@@ -23,19 +23,14 @@
 /** What the next message in the stream looks like (set by the reader between messages). */
 export type FrameMode = 'tagged' | 'untagged' | 'one-byte';
 
-export interface Frame {
-  /**
-   * The type byte (`0x51` for 'Q' …); 0 for an untagged startup-phase packet. For a one-byte reply, the
-   * byte itself ('S' 0x53, 'N' 0x4e, 'G' 0x47).
-   */
-  readonly code: number;
-  /** Whole message, header included; undefined when the body was skipped. */
-  readonly raw: Buffer | undefined;
-  /** Size of the whole message in bytes, header included. */
-  readonly size: number;
-  /** True for a one-byte SSL/GSS reply. */
-  readonly oneByte?: boolean;
-}
+/**
+ * Called once per message, in order. `code`: the type byte (`0x51` for 'Q' …); 0 for an untagged
+ * startup-phase packet; for a one-byte reply, the byte itself ('S' 0x53, 'N' 0x4e, 'G' 0x47).
+ * `raw`: the whole message, header included (a view of the received bytes when it lay in one chunk);
+ * undefined when its body was skipped. `size`: bytes of the whole message. Positional arguments, not an
+ * object: the callback runs once per DataRow, and an object each would cost more than the framing.
+ */
+export type OnFrame = (code: number, raw: Buffer | undefined, size: number, oneByte: boolean) => void;
 
 /** The bytes do not follow the protocol (bad length): the reader should stop framing this stream. */
 export class FrameError extends Error {
@@ -61,6 +56,9 @@ export class Framer {
   mode: FrameMode;
   #keepBody: (code: number) => boolean;
   #chunks: Buffer[] = [];
+  /** Bytes of `#chunks[0]` already consumed. */
+  #offset = 0;
+  /** Unconsumed bytes in `#chunks`. */
   #length = 0;
   /** Body bytes of a skipped message still to come. */
   #skip = 0;
@@ -84,12 +82,14 @@ export class Framer {
   stop(): Buffer[] {
     this.#stopped = true;
     const rest = this.#chunks;
+    if (rest.length && this.#offset) rest[0] = rest[0]!.subarray(this.#offset);
     this.#chunks = [];
+    this.#offset = 0;
     this.#length = 0;
     return rest;
   }
 
-  push(chunk: Buffer, onFrame: (frame: Frame) => void): void {
+  push(chunk: Buffer, onFrame: OnFrame): void {
     if (this.#stopped) return;
     if (this.#skip > 0) {
       const n = Math.min(this.#skip, chunk.length);
@@ -101,10 +101,9 @@ export class Framer {
     this.#length += chunk.length;
     while (!this.#stopped && this.#length > 0) {
       if (this.mode === 'one-byte') {
-        const b = this.#peek(1)[0]!;
+        const b = this.#byte(0);
         if (b === 0x53 || b === 0x4e || b === 0x47) {
-          const raw = this.#take(1);
-          onFrame({ code: b, raw, size: 1, oneByte: true });
+          onFrame(b, this.#take(1), 1, true);
           continue;
         }
         // Anything else is an ordinary message (an ErrorResponse from a server that refuses the request).
@@ -112,9 +111,8 @@ export class Framer {
       }
       const header = this.mode === 'untagged' ? 4 : 5;
       if (this.#length < header) return;
-      const h = this.#peek(header);
-      const code = header === 5 ? h[0]! : 0;
-      const length = h.readInt32BE(header - 4);
+      const code = header === 5 ? this.#byte(0) : 0;
+      const length = this.#int32(header - 4);
       const size = length + header - 4;
       if (
         header === 4
@@ -128,37 +126,49 @@ export class Framer {
       }
       if (header === 4 || this.#keepBody(code)) {
         if (this.#length < size) return;
-        onFrame({ code, raw: this.#take(size), size });
+        onFrame(code, this.#take(size), size, false);
       } else {
         const now = Math.min(size, this.#length);
         this.#drop(now);
         this.#skip = size - now;
-        onFrame({ code, raw: undefined, size });
+        onFrame(code, undefined, size, false);
         if (this.#skip > 0) return;
       }
     }
   }
 
-  /** The first n buffered bytes (n ≤ #length), without consuming them. */
-  #peek(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    if (first.length >= n) return first;
-    return Buffer.concat(this.#chunks, Math.min(this.#length, Math.max(n, 5))).subarray(0, n);
+  /** The buffered byte at position i (i < #length). */
+  #byte(i: number): number {
+    let at = this.#offset + i;
+    for (const c of this.#chunks) {
+      if (at < c.length) return c[at]!;
+      at -= c.length;
+    }
+    return -1;
   }
 
-  /** Consume n bytes (n ≤ #length) as one buffer; a slice of the chunk when it lies in one. */
+  /** Big-endian int32 at position i of the buffered bytes (i + 4 ≤ #length). */
+  #int32(i: number): number {
+    const c = this.#chunks[0]!;
+    const at = this.#offset + i;
+    if (at + 4 <= c.length) return c.readInt32BE(at);
+    return (
+      (this.#byte(i) << 24) | (this.#byte(i + 1) << 16) | (this.#byte(i + 2) << 8) | this.#byte(i + 3) | 0
+    );
+  }
+
+  /** Consume n bytes (n ≤ #length) as one buffer; a view of the chunk when it lies in one. */
   #take(n: number): Buffer {
-    const first = this.#chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-    } else {
-      const all = Buffer.concat(this.#chunks, this.#length);
-      out = all.subarray(0, n);
-      this.#chunks = n < all.length ? [all.subarray(n)] : [];
+    const c = this.#chunks[0]!;
+    if (c.length - this.#offset >= n) {
+      const out = c.subarray(this.#offset, this.#offset + n);
+      this.#drop(n);
+      return out;
     }
+    const all = Buffer.concat([c.subarray(this.#offset), ...this.#chunks.slice(1)], this.#length);
+    const out = all.subarray(0, n);
+    this.#chunks = n < all.length ? [all.subarray(n)] : [];
+    this.#offset = 0;
     this.#length -= n;
     return out;
   }
@@ -166,12 +176,14 @@ export class Framer {
   #drop(n: number): void {
     this.#length -= n;
     while (n > 0) {
-      const first = this.#chunks[0]!;
-      if (first.length <= n) {
-        n -= first.length;
+      const c = this.#chunks[0]!;
+      const left = c.length - this.#offset;
+      if (left <= n) {
+        n -= left;
         this.#chunks.shift();
+        this.#offset = 0;
       } else {
-        this.#chunks[0] = first.subarray(n);
+        this.#offset += n;
         n = 0;
       }
     }

@@ -1,12 +1,11 @@
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { decodeFrontend } from './frontend-messages.js';
 import { Gate, holdAll, holdWhen, passThrough } from './gate.js';
 import { StatementRegistry, StepBuilder } from './step.js';
 
 const raw = serialize.query('SELECT 1');
 const b = new StepBuilder(0, new StatementRegistry());
-b.add(raw, decodeFrontend(raw));
+b.add(raw);
 const step = b.build({ id: 1, connectionId: 2, backendPid: 3, seq: 1, boundary: 'query', readyAtMs: 0 });
 
 describe('gates', () => {

@@ -51,6 +51,10 @@ const ANSWERED = new Set<number>([
   Frontend.FunctionCall,
 ]);
 
+const QUERY_OR_EXECUTE = [Frontend.Query, Frontend.Execute] as const;
+const QUERY = [Frontend.Query] as const;
+const SYNC_LIKE = [Frontend.Sync, Frontend.Query, Frontend.FunctionCall] as const;
+
 /** Backend messages that may arrive at any time and answer nothing. */
 const ASYNC = new Set<number>([
   Backend.NotificationResponse,
@@ -102,6 +106,11 @@ export class ResponseTracker {
     return run.pending === 0;
   }
 
+  /** A DataRow arrived (counted into the next result). */
+  dataRow(): void {
+    this.#dataRows++;
+  }
+
   /** A CopyDone or CopyFail went to the server. */
   copyEnd(code: number): void {
     this.#entries.push({ code, run: undefined });
@@ -136,7 +145,7 @@ export class ResponseTracker {
         break;
       case Backend.RowDescription:
         if (front?.code === Frontend.Describe) this.#pop(Frontend.Describe, code);
-        else this.#expect([Frontend.Query, Frontend.Execute], code);
+        else this.#expect(QUERY_OR_EXECUTE, code);
         break;
       case Backend.DataRow:
         this.#dataRows++;
@@ -153,13 +162,13 @@ export class ResponseTracker {
         if (rows !== undefined) result.rows = rows;
         this.#result(result);
         if (front?.code === Frontend.Execute) this.#pop(Frontend.Execute, code);
-        else this.#expect([Frontend.Query], code);
+        else this.#expect(QUERY, code);
         break;
       }
       case Backend.EmptyQueryResponse:
         this.#result({ kind: 'empty' });
         if (front?.code === Frontend.Execute) this.#pop(Frontend.Execute, code);
-        else this.#expect([Frontend.Query], code);
+        else this.#expect(QUERY, code);
         break;
       case Backend.PortalSuspended:
         this.#result({ kind: 'suspended', dataRows: this.#dataRows });
@@ -185,12 +194,12 @@ export class ResponseTracker {
         const status = msg.type === 'ReadyForQuery' ? msg.status : undefined;
         this.txStatus = status;
         if (run) run.step.txAfter = status;
-        this.#pop([Frontend.Sync, Frontend.Query, Frontend.FunctionCall], code);
+        this.#pop(SYNC_LIKE, code);
         this.#skipUntilSync = false;
         break;
       }
       case Backend.CopyInResponse:
-        this.#expect([Frontend.Query, Frontend.Execute], code);
+        this.#expect(QUERY_OR_EXECUTE, code);
         this.#ignoreSyncsInCopyIn();
         break;
       case Backend.CopyOutResponse:
@@ -212,10 +221,10 @@ export class ResponseTracker {
     run.step.results.push(r);
   }
 
-  #expect(codes: readonly number[], got: number): void {
+  #expect(codes: number | readonly number[], got: number): void {
     const front = this.#entries[this.#head];
-    if (!front || !codes.includes(front.code)) {
-      const want = codes.map(frontendName).join(' or ');
+    if (!front || (typeof codes === 'number' ? front.code !== codes : !codes.includes(front.code))) {
+      const want = (typeof codes === 'number' ? [codes] : codes).map(frontendName).join(' or ');
       throw new Desync(
         `backend '${String.fromCharCode(got)}' answers ${want}, but the oldest unanswered message is ${front ? frontendName(front.code) : 'none'}`,
       );
@@ -223,7 +232,7 @@ export class ResponseTracker {
   }
 
   #pop(codes: number | readonly number[], got: number): void {
-    this.#expect(typeof codes === 'number' ? [codes] : codes, got);
+    this.#expect(codes, got);
     this.#popAny();
   }
 

@@ -1,11 +1,10 @@
 import { serialize } from 'pg-protocol';
 import { describe, expect, it } from 'vitest';
-import { decodeFrontend } from './frontend-messages.js';
 import { boundaryOf, isStepMessage, StatementRegistry, type Step, StepBuilder } from './step.js';
 
 function build(registry: StatementRegistry, ...raws: Buffer[]): Step {
   const b = new StepBuilder(10, registry);
-  for (const raw of raws) b.add(raw, decodeFrontend(raw));
+  for (const raw of raws) b.add(raw);
   const last = raws[raws.length - 1]![0]!;
   return b.build({
     id: 1,
