@@ -102,9 +102,12 @@ describe('holding and releasing steps', () => {
     const who = (s: Step) => (s.statements[0]?.params?.[0] as { value: string } | undefined)?.value;
     for (const name of order!) {
       const step = held.find((s) => who(s) === name)!;
+      const idle = proxy.waitFor('idle', (c) => c.id === step.connectionId, AbortSignal.timeout(20_000));
       proxy.release(step);
       expect(step.state).toBe('running');
       await done(step);
+      // The connection is idle again once its step's ReadyForQuery is in (reported after step-done).
+      expect(await idle).toMatchObject({ backendPid: step.backendPid, txStatus: 'I' });
       expect(step.results).toMatchObject([{ kind: 'command', tag: 'UPDATE 1' }]);
     }
     await Promise.all(pending);

@@ -71,7 +71,14 @@ beforeEach(() => {
   seen = new Map();
 });
 
+/** Set by a test that compares its streams itself (with a proxy of its own). */
+let ownStreams = false;
+
 afterEach(async () => {
+  if (ownStreams) {
+    ownStreams = false;
+    return;
+  }
   await expectByteExact();
   // The proxy followed every connection to the end (a desync would turn one opaque) and lost no step.
   expect(
@@ -280,6 +287,40 @@ describe('psycopg2 (libpq, simple Query protocol) through the proxy', () => {
     expect(events('opaque').map(([info]) => info.opaqueReason)).toContain(
       'TLS: the server accepted SSLRequest',
     );
+  });
+});
+
+describe("ssl: 'refuse'", () => {
+  it('the proxy answers SSLRequest N itself: a prefer client stays in plain text though the server has TLS', async () => {
+    ownStreams = true;
+    const refusing = await startPgProxy({
+      upstream: { host: '127.0.0.1', port: toServer.port },
+      ssl: 'refuse',
+    });
+    const front = await startRecorder(refusing.address.port);
+    const seenSteps: Step[] = [];
+    refusing.on('step-done', (s) => seenSteps.push(s));
+    await db.setTls(true);
+    try {
+      const { stdout } = await execFileP(PY, [PY_CLIENT, 'session', db.dsn('scram', front.port)], {
+        timeout: 60_000,
+      });
+      expect(JSON.parse(stdout)).toMatchObject({ ssl_in_use: false, count: 20_002 });
+      await front.settled();
+      await toServer.settled();
+    } finally {
+      await db.setTls(false);
+      await front.stop();
+      await refusing.stop();
+    }
+    expect(seenSteps.length).toBeGreaterThan(10);
+    // What the server got is what the client sent minus the SSLRequest; the client got 'N' and the rest.
+    const [client] = front.connections.map(streamsOf);
+    const [server] = toServer.connections.map(streamsOf);
+    expect(client!.up.slice(0, 16)).toBe('0000000804d2162f');
+    expect(client!.up.slice(16) === server!.up).toBe(true);
+    expect(client!.down.slice(0, 2)).toBe('4e');
+    expect(client!.down.slice(2) === server!.down).toBe(true);
   });
 });
 

@@ -19,11 +19,13 @@
  * `dropped`, steps sent but unanswered are `aborted`.
  */
 import type { Socket } from 'node:net';
+import { closeAfterWrites } from '../faults/connection.js';
 import { Backend, decodeBackend, keepBackendBody } from './backend-messages.js';
 import type { ConnectionPhase, PgConnectionInfo, PgProxyEvents } from './events.js';
 import { FrameError, Framer, type OnFrame } from './frame.js';
 import { decodeStartupPacket, Frontend } from './frontend-messages.js';
 import type { GateDecision, StepGate } from './gate.js';
+import { Outbound, type OutgoingStep } from './outbound.js';
 import { Desync, ResponseTracker, type TrackedStep } from './responses.js';
 import {
   boundaryOf,
@@ -33,9 +35,6 @@ import {
   type StepBoundary,
   StepBuilder,
 } from './step.js';
-
-/** Client bytes waiting in the proxy above which it stops reading the client (TCP pushes back). */
-export const HIGH_WATER_BYTES = 1024 * 1024;
 
 export interface ConnectionHost {
   clock(): number;
@@ -49,11 +48,6 @@ export interface ConnectionHost {
   connectionIdOfPid(pid: number): number | undefined;
 }
 
-type Segment =
-  | { kind: 'step'; run: TrackedStep; chunks: Buffer[]; codes: number[] }
-  | { kind: 'bytes'; chunks: Buffer[]; copyEnd?: number }
-  | { kind: 'end' };
-
 export class PgConnection {
   readonly info: PgConnectionInfo;
   /** Resolves when both sockets are closed. */
@@ -63,19 +57,15 @@ export class PgConnection {
   #registry = new StatementRegistry();
   #tracker: ResponseTracker;
   #open: StepBuilder | undefined;
-  #queue: Segment[] = [];
-  #queuedBytes = 0;
+  #out: Outbound;
   #rawFrontend = false;
   #tracking = true;
   #awaiting: 'ssl-request' | 'gssenc-request' | undefined;
   #idle = false;
   #firstChunk = true;
-  #serverBlocked = false;
-  #clientPaused = false;
   #serverGone = false;
   #clientEnded = false;
-  /** Steps the gate let through (or `release` sent), waiting for the pump. */
-  #admitted = new WeakSet<Step>();
+  #clientDrainWait = false;
 
   constructor(
     id: number,
@@ -97,11 +87,19 @@ export class PgConnection {
     client.on('end', () => this.#onClientEnd());
     client.on('close', () => this.#onClientEnd());
     client.on('error', () => {});
-    server.on('data', (b: Buffer) => this.#onServerData(b));
-    server.on('drain', () => {
-      this.#serverBlocked = false;
-      this.#updateFlow();
+    this.#out = new Outbound(client, server, {
+      decide: (step) => this.#decide(step),
+      held: (step) => host.emit('step-held', step),
+      sent: (item) => this.#sent(item),
+      dropped: (step) => {
+        step.state = 'dropped';
+        host.emit('step-lost', step);
+      },
+      copyEnded: (code) => {
+        if (this.#tracking) this.#tracker.copyEnd(code);
+      },
     });
+    server.on('data', (b: Buffer) => this.#onServerData(b));
     server.on('end', () => this.#onServerGone(false));
     server.on('close', (hadError) => this.#onServerGone(hadError));
     server.on('error', () => {});
@@ -109,8 +107,7 @@ export class PgConnection {
 
   /** The step the gate holds on this connection, if any (at most one: steps go in order). */
   get held(): Step | undefined {
-    const s = this.#queue[0];
-    return s?.kind === 'step' && s.run.step.state === 'held' ? s.run.step : undefined;
+    return this.#out.held;
   }
 
   /** Steps sent and not yet answered, oldest first. */
@@ -124,13 +121,8 @@ export class PgConnection {
 
   /** Send the held step. @throws Error when `step` is not this connection's held step. */
   release(step: Step): void {
-    const s = this.#queue[0];
-    if (s?.kind !== 'step' || s.run.step !== step || step.state !== 'held') {
-      throw new Error(`step ${step.id} is not held on connection ${this.info.id} (state ${step.state})`);
-    }
-    step.state = 'queued';
-    this.#admitted.add(step);
-    this.#pump();
+    this.#out.release(step);
+    this.#checkIdle();
   }
 
   /** Drop both sockets now (proxy shutdown). */
@@ -145,7 +137,7 @@ export class PgConnection {
       // A TLS ClientHello without SSLRequest (PostgreSQL 17's sslnegotiation=direct).
       if (chunk[0] === 0x16) this.#stopReading('direct TLS (no SSLRequest)');
     }
-    if (this.#rawFrontend) this.#enqueue({ kind: 'bytes', chunks: [chunk] });
+    if (this.#rawFrontend) this.#out.push({ kind: 'bytes', chunks: [chunk] });
     else {
       try {
         this.#front.push(chunk, this.#onFrontendFrame);
@@ -176,12 +168,12 @@ export class PgConnection {
           this.#writeClient(Buffer.from('N'));
           return;
         }
-        this.#enqueue({ kind: 'bytes', chunks: [raw] });
+        this.#out.push({ kind: 'bytes', chunks: [raw] });
         this.#awaiting = p.kind;
         this.#back.mode = 'one-byte';
         return;
       case 'cancel':
-        this.#enqueue({ kind: 'bytes', chunks: [raw] });
+        this.#out.push({ kind: 'bytes', chunks: [raw] });
         this.#setPhase('cancel');
         this.#tracking = false;
         this.#back.stop();
@@ -189,13 +181,13 @@ export class PgConnection {
         this.#toRawFrontend();
         return;
       case 'startup':
-        this.#enqueue({ kind: 'bytes', chunks: [raw] });
+        this.#out.push({ kind: 'bytes', chunks: [raw] });
         this.info.protocol = `${p.major}.${p.minor}`;
         this.info.parameters = p.parameters;
         this.#front.mode = 'tagged';
         return;
       default:
-        this.#enqueue({ kind: 'bytes', chunks: [raw] });
+        this.#out.push({ kind: 'bytes', chunks: [raw] });
         this.#stopReading(`startup packet with request code ${p.code}`);
     }
   }
@@ -212,7 +204,7 @@ export class PgConnection {
     const copyEnd = code === Frontend.CopyDone || code === Frontend.CopyFail;
     if (this.#open && (copyEnd || code === Frontend.CopyData)) this.#closeStep('copy');
     else this.#openAsBytes();
-    this.#enqueue({ kind: 'bytes', chunks: [raw], copyEnd: copyEnd ? code : undefined });
+    this.#out.push({ kind: 'bytes', chunks: [raw], copyEnd: copyEnd ? code : undefined });
   }
 
   #closeStep(boundary: StepBoundary): void {
@@ -227,56 +219,22 @@ export class PgConnection {
       boundary,
       readyAtMs: this.host.clock(),
     });
-    this.#enqueue({ kind: 'step', run: { step, pending: 0 }, chunks: b.chunks, codes: b.codes });
+    this.#out.push({ kind: 'step', run: { step, pending: 0 }, chunks: b.chunks, codes: b.codes });
   }
 
   /** An unfinished batch cut by a message that is not part of steps goes as plain bytes. */
   #openAsBytes(): void {
     if (!this.#open) return;
-    this.#enqueue({ kind: 'bytes', chunks: this.#open.chunks });
+    this.#out.push({ kind: 'bytes', chunks: this.#open.chunks });
     this.#open = undefined;
   }
 
-  #enqueue(s: Segment): void {
-    if (s.kind !== 'end') for (const c of s.chunks) this.#queuedBytes += c.length;
-    this.#queue.push(s);
-  }
-
-  /** Send what may go, in order, up to the first held step. */
   #pump(): void {
-    this.server.cork();
-    try {
-      while (this.#queue.length) {
-        const seg = this.#queue[0]!;
-        if (seg.kind === 'step') {
-          const step = seg.run.step;
-          if (step.state === 'held') break;
-          if (!this.#admitted.has(step) && this.#decide(step) === 'hold') {
-            step.state = 'held';
-            this.host.emit('step-held', step);
-            break;
-          }
-          this.#queue.shift();
-          this.#send(seg);
-          continue;
-        }
-        this.#queue.shift();
-        if (seg.kind === 'end') {
-          if (!this.server.destroyed && !this.server.writableEnded) this.server.end();
-          continue;
-        }
-        for (const c of seg.chunks) this.#writeServer(c);
-        if (seg.copyEnd !== undefined && this.#tracking) this.#tracker.copyEnd(seg.copyEnd);
-      }
-    } finally {
-      this.server.uncork();
-    }
-    this.#updateFlow();
+    this.#out.pump();
     this.#checkIdle();
   }
 
   #decide(step: Step): GateDecision {
-    if (this.#serverGone) return 'release'; // nothing to hold for: it is dropped below
     try {
       return this.host.gate.admit(step);
     } catch (error) {
@@ -285,44 +243,29 @@ export class PgConnection {
     }
   }
 
-  #send(seg: Extract<Segment, { kind: 'step' }>): void {
-    const step = seg.run.step;
-    if (this.#serverGone) {
-      step.state = 'dropped';
-      this.host.emit('step-lost', step);
-      return;
-    }
+  #sent(item: OutgoingStep): void {
+    const step = item.run.step;
     step.state = 'running';
     step.timing.releasedAtMs = this.host.clock();
-    for (const c of seg.chunks) this.#writeServer(c);
     this.host.emit('step-released', step);
     if (!this.#tracking) return;
-    if (this.#tracker.register(seg.run, seg.codes)) {
+    if (this.#tracker.register(item.run, item.codes)) {
       step.state = 'done';
       step.timing.doneAtMs = this.host.clock();
       this.host.emit('step-done', step);
     }
   }
 
-  #writeServer(b: Buffer): void {
-    this.#queuedBytes -= b.length;
-    if (this.server.destroyed || this.server.writableEnded) return;
-    if (!this.server.write(b)) this.#serverBlocked = true;
-  }
-
   #writeClient(b: Buffer): void {
     if (this.client.destroyed || this.client.writableEnded) return;
-    if (!this.client.write(b)) {
+    if (!this.client.write(b) && !this.#clientDrainWait) {
+      this.#clientDrainWait = true;
       this.server.pause();
-      this.client.once('drain', () => this.server.resume());
+      this.client.once('drain', () => {
+        this.#clientDrainWait = false;
+        this.server.resume();
+      });
     }
-  }
-
-  #updateFlow(): void {
-    const stop = this.#serverBlocked || this.#queuedBytes > HIGH_WATER_BYTES;
-    if (stop && !this.#clientPaused) this.client.pause();
-    else if (!stop && this.#clientPaused) this.client.resume();
-    this.#clientPaused = stop;
   }
 
   #onClientEnd(): void {
@@ -331,8 +274,8 @@ export class PgConnection {
     // Unfinished messages go as they are: the server sees what the client sent before it left.
     this.#openAsBytes();
     const rest = this.#front.stop();
-    if (rest.length) this.#enqueue({ kind: 'bytes', chunks: rest });
-    this.#enqueue({ kind: 'end' });
+    if (rest.length) this.#out.push({ kind: 'bytes', chunks: rest });
+    this.#out.push({ kind: 'end' });
     this.#pump();
   }
 
@@ -408,12 +351,8 @@ export class PgConnection {
         step.state = 'aborted';
         this.host.emit('step-lost', step);
       }
-      for (const seg of this.#queue.splice(0)) {
-        if (seg.kind !== 'step') continue;
-        seg.run.step.state = 'dropped';
-        this.host.emit('step-lost', seg.run.step);
-      }
       this.#open = undefined;
+      this.#out.serverGone();
     }
     if (this.client.destroyed) return;
     if (hadError) this.client.resetAndDestroy();
@@ -438,7 +377,7 @@ export class PgConnection {
     this.#rawFrontend = true;
     this.#openAsBytes();
     const rest = this.#front.stop();
-    if (rest.length) this.#enqueue({ kind: 'bytes', chunks: rest });
+    if (rest.length) this.#out.push({ kind: 'bytes', chunks: rest });
   }
 
   #setPhase(phase: ConnectionPhase): void {
@@ -450,7 +389,7 @@ export class PgConnection {
   #checkIdle(): void {
     const idle =
       this.info.phase === 'ready' &&
-      this.#queue.length === 0 &&
+      this.#out.empty &&
       !this.#open &&
       this.#front.bufferedBytes === 0 &&
       this.#tracker.empty;
@@ -459,11 +398,4 @@ export class PgConnection {
       this.host.emit('idle', this.info);
     } else if (!idle) this.#idle = false;
   }
-}
-
-function closeAfterWrites(s: Socket): void {
-  if (s.destroyed) return;
-  if (s.writableFinished) s.destroy();
-  else if (s.writableEnded) s.once('finish', () => s.destroy());
-  else s.end(() => s.destroy());
 }
