@@ -26,7 +26,7 @@ import { FrameError, Framer, type OnFrame } from './frame.js';
 import { decodeStartupPacket, Frontend } from './frontend-messages.js';
 import type { GateDecision, StepGate } from './gate.js';
 import { Outbound, type OutgoingStep } from './outbound.js';
-import { Desync, ResponseTracker, type TrackedStep } from './responses.js';
+import { Desync, ResponseTracker } from './responses.js';
 import {
   boundaryOf,
   isStepMessage,
