@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
 import { serialize } from 'pg-protocol';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PgConnectionInfo, PgProxyEvents } from '../src/pgwire/events.js';
@@ -198,6 +199,32 @@ describe('node-postgres (extended protocol) through the proxy', () => {
       { kind: 'command', tag: 'COPY 30000', rows: 30_000 },
       { kind: 'error', error: { sqlstate: '57014' } },
     ]);
+  });
+
+  it('a cursor (pg-cursor) reads pages with Execute/Flush: each is a Flush step, done at its answer (PortalSuspended)', async () => {
+    const c = client();
+    await c.connect();
+    const cursor = c.query(new Cursor('SELECT g FROM generate_series(1, 25) AS g'));
+    const pages: number[] = [];
+    for (let rows = await cursor.read(10); rows.length > 0; rows = await cursor.read(10))
+      pages.push(rows.length);
+    await cursor.close();
+    await c.end();
+    expect(pages).toEqual([10, 10, 5]);
+    const flushSteps = steps.filter((s) => s.boundary === 'flush');
+    expect(flushSteps.map((s) => s.messages.join(','))).toEqual([
+      'Parse,Bind,Describe,Flush',
+      'Execute,Flush',
+      'Execute,Flush',
+      'Execute,Flush',
+    ]);
+    expect(flushSteps.map((s) => s.results[0])).toEqual([
+      undefined,
+      { kind: 'suspended', dataRows: 10 },
+      { kind: 'suspended', dataRows: 10 },
+      { kind: 'command', tag: 'SELECT 5', command: 'SELECT', rows: 5, dataRows: 5 },
+    ]);
+    expect(flushSteps.every((s) => s.txAfter === undefined && s.state === 'done')).toBe(true);
   });
 
   it('LISTEN/NOTIFY: the notification reaches the listener and is reported', async () => {
