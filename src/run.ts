@@ -242,10 +242,14 @@ async function runTrial(
   let faults: FaultRecord[] = [];
   // RSS of every replica while the load runs; the enforced limit kills through the env (a kill on purpose).
   const limitMiB = scenario.target.memoryLimitMiB;
-  const sampler = RssSampler.start(env.replicas, {
+  const atStart = env.replicas;
+  const sampler = RssSampler.start(atStart, {
     clock,
     limitMiB,
     kill: (id) => env.killReplica(id, 'SIGKILL'),
+    // A nemesis killed it (it stays down) or restarted it (a new process holds its id): not its memory.
+    stoppedOnPurpose: (id) =>
+      env.wasKilled(id) || env.replicas.find((r) => r.id === id) !== atStart.find((r) => r.id === id),
   });
   let replicas: ReplicaMemory[] = [];
   let upstreams: UpstreamArrivals = {};
@@ -332,7 +336,7 @@ async function runTrial(
     invariants: results,
     faults,
     ...(herd ? { herd } : {}),
-    rss: replicas.map((r) => ({ ...r, oomKilled: r.exit?.signal === 'SIGKILL' })),
+    rss: replicas.map((r) => ({ ...r, oomKilled: r.exit?.signal === 'SIGKILL' && r.killedBy !== 'nemesis' })),
   };
 }
 

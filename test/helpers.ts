@@ -1,16 +1,21 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const CLI = join(ROOT, 'bin', 'whatbreaks.js');
 
-/** Run the real CLI; returns exit code and output. */
+/**
+ * Run the real CLI; returns exit code, output and its pid (whose PostgreSQL data folders are named for
+ * it: `pgDataDirsOf(pid)`).
+ */
 export function cli(
   args: string[],
   opts: { cwd?: string } = {},
-): { code: number; stdout: string; stderr: string } {
+): { code: number; stdout: string; stderr: string; pid: number } {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
@@ -18,43 +23,47 @@ export function cli(
     env: { WHATBREAKS_ENV: 'local', ...process.env, NO_COLOR: '1' },
     timeout: 300_000,
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
-/** PIDs of processes whose command line matches `pattern` (pgrep -f), excluding pgrep itself. */
-export function pids(pattern: string): number[] {
-  try {
-    return execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
+/**
+ * A fresh mark for what this test starts: sets `WHATBREAKS_TEST_MARK=<uuid>` in this process's
+ * environment, which every process a run starts from here inherits (PostgreSQL, targets, dependencies,
+ * the CLI and its children), and returns it as `NAME=value` for `processesWithMark` / `leftovers`.
+ * Call it in `beforeEach` (or once per file): other runs on the machine never carry it.
+ */
+export function markTest(): string {
+  const value = randomUUID();
+  process.env.WHATBREAKS_TEST_MARK = value;
+  return `WHATBREAKS_TEST_MARK=${value}`;
+}
+
+/**
+ * Temp data folders of the embedded PostgreSQL servers started by the whatbreaks process `pid` (their
+ * names carry it: `whatbreaks-pg-<pid>-…`); default this process (runs made through the API in a test).
+ */
+export function pgDataDirsOf(pid: number = process.pid): string[] {
+  return readdirSync(tmpdir()).filter((d) => d.startsWith(`whatbreaks-pg-${pid}-`));
+}
+
+/**
+ * What a run could leave behind, scoped to this test's own run: processes carrying `mark` (see
+ * `markTest`) and the PostgreSQL data folders of the whatbreaks process `pid` (this process by default;
+ * the CLI's pid, from `cli()`, for a CLI run). Waits up to `graceMs` for them to go (a process exits a
+ * moment after it is told to), then returns what is still there: `{ processes: [], dirs: [] }` when
+ * nothing was left.
+ */
+export async function leftovers(
+  mark: string,
+  pid: number = process.pid,
+  graceMs = 5_000,
+): Promise<{ processes: string[]; dirs: string[] }> {
+  const deadline = Date.now() + graceMs;
+  for (;;) {
+    const left = { processes: processesWithMark(mark), dirs: pgDataDirsOf(pid) };
+    if ((left.processes.length === 0 && left.dirs.length === 0) || Date.now() >= deadline) return left;
+    await sleep(100);
   }
-}
-
-/** Temp data folders of embedded PostgreSQL servers started by whatbreaks. */
-export function pgDataDirs(): string[] {
-  return readdirSync(tmpdir()).filter((d) => d.startsWith('whatbreaks-pg-'));
-}
-
-/** What a run could leave behind: PostgreSQL servers, example targets, temp data folders. */
-export function leftovers() {
-  return {
-    postgres: pids('whatbreaks-pg-'),
-    targets: pids('dist/targets/'),
-    dirs: pgDataDirs(),
-  };
-}
-
-/** Things in `after` that were not in `before`. */
-export function added(before: ReturnType<typeof leftovers>, after: ReturnType<typeof leftovers>) {
-  return {
-    postgres: after.postgres.filter((p) => !before.postgres.includes(p)),
-    targets: after.targets.filter((p) => !before.targets.includes(p)),
-    dirs: after.dirs.filter((d) => !before.dirs.includes(d)),
-  };
 }
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { pendingCleanups } from '../src/env/teardown.js';
 import { ScenarioError } from '../src/errors.js';
 import type { HerdReport } from '../src/invariants/herd-analysis.js';
 import type { RunReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
 import { loadScenario, parseScenario } from '../src/scenario/load.js';
-import { pids } from './helpers.js';
+import { leftovers, markTest } from './helpers.js';
 
 /**
  * The thundering herd end to end: 1,000 clients, the checkout target, the upstream stub behind the HTTP
@@ -21,6 +21,11 @@ import { pids } from './helpers.js';
 const SCENARIO = resolve('scenarios/thundering-herd.yaml');
 const out = mkdtempSync(join(tmpdir(), 'whatbreaks-herd-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
+/** Marks what each test starts (`markTest`), so its leftovers are its own, not other runs' on the machine. */
+let mark: string;
+beforeEach(() => {
+  mark = markTest();
+});
 
 const verdicts = (r: RunReport) => r.trials.map((t) => t.verdict);
 
@@ -80,7 +85,7 @@ describe('thundering herd', () => {
     expect((t.herd as HerdReport).waves.length).toBeLessThanOrEqual(1);
     expect((t.herd as HerdReport).peakToMean).toBeLessThanOrEqual(6);
     expect(pendingCleanups()).toEqual([]);
-    expect(pids('dist/targets/upstream/')).toEqual([]);
+    expect(await leftovers(mark)).toEqual({ processes: [], dirs: [] });
   });
 
   it('a replica killed mid-run is on the timeline and the run still writes its report', async () => {

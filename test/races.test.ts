@@ -1,12 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { pendingCleanups } from '../src/env/teardown.js';
 import type { RunReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
 import { loadScenario, parseScenario } from '../src/scenario/load.js';
-import { added, CLI, cli, leftovers, ROOT } from './helpers.js';
+import { CLI, cli, leftovers, markTest, ROOT } from './helpers.js';
 
 /**
  * The foundation's promise, end to end: real PostgreSQL (embedded), real targets as child processes,
@@ -14,6 +14,11 @@ import { added, CLI, cli, leftovers, ROOT } from './helpers.js';
  * may be left running.
  */
 const TRIALS = 3;
+/** Marks what each test starts (see `markTest`): its leftovers are found by it, not by a machine-wide search. */
+let mark: string;
+beforeEach(() => {
+  mark = markTest();
+});
 
 function outDir(): string {
   return mkdtempSync(join(tmpdir(), 'whatbreaks-test-run-'));
@@ -25,6 +30,7 @@ async function run(scenario: string, variant: string): Promise<RunReport> {
   // report.json on disk is the same data the API returned.
   expect(JSON.parse(readFileSync(reportFile, 'utf8')).verdict).toBe(report.verdict);
   expect(pendingCleanups()).toEqual([]);
+  expect(await leftovers(mark)).toEqual({ processes: [], dirs: [] });
   return report;
 }
 
@@ -35,7 +41,6 @@ function violated(report: RunReport, invariant: string): number {
 
 describe('double-booking', () => {
   it('buggy: the truck is overbooked in every trial, and the witness names the truck and its total', async () => {
-    const before = leftovers();
     const report = await run('double-booking.yaml', 'buggy');
     expect(report.error).toBeUndefined();
     expect(report.verdict).toBe('fail');
@@ -45,7 +50,6 @@ describe('double-booking', () => {
       .find((i) => i.name === 'no-overbooking' && i.holds === false)?.witnesses[0];
     expect(witness).toMatchObject({ truck: 1, capacity_kg: 1000 });
     expect(Number(witness?.booked_kg)).toBeGreaterThan(1000);
-    expect(added(before, leftovers())).toEqual({ postgres: [], targets: [], dirs: [] });
   });
 
   it('fixed: every invariant holds in every trial; exactly 100 bookings fit', async () => {
@@ -194,7 +198,7 @@ describe('database.fsync', () => {
 });
 
 describe('the CLI', () => {
-  it('exits 1 on a violation and 0 when every invariant holds, writing report.json in --out', () => {
+  it('exits 1 on a violation and 0 when every invariant holds, writing report.json in --out', async () => {
     const dir = outDir();
     const bad = cli([
       'run',
@@ -207,6 +211,8 @@ describe('the CLI', () => {
       join(dir, 'b'),
     ]);
     expect(bad.code, bad.stderr).toBe(1);
+    // Nothing the CLI started is left: its processes (they carry this test's mark) nor its data folder.
+    expect(await leftovers(mark, bad.pid)).toEqual({ processes: [], dirs: [] });
     expect(bad.stdout).toMatch(/VIOLATED single-completion/);
     expect(bad.stdout).toMatch(/job 1 completed \d+ times/);
     expect(JSON.parse(readFileSync(join(dir, 'b', 'report.json'), 'utf8')).summary.trials).toBe(2);

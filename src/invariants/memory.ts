@@ -5,7 +5,8 @@ import type { Invariant, InvariantResult } from './types.js';
  * `memory`: a memory ceiling per replica. Holds when every replica's peak RSS (its whole process tree,
  * sampled every 50 ms by `observe/rss-sampler.ts`) stayed at or under `ceilingMiB` and no replica was
  * killed by a signal during the trial (the kernel's OOM killer, an enforced limit — `target.memoryLimitMiB`
- * — or anything else that SIGKILLs a service in production).
+ * — or anything else that SIGKILLs a service in production). A replica a nemesis stopped on purpose
+ * (`kill-replica`, `restart-replica`) was not killed by its memory: its peak still counts, its exit does not.
  *
  * ```yaml
  * - type: memory
@@ -54,7 +55,7 @@ export function create(cfg: MemoryInvariantConfig): Invariant {
       const problems: string[] = [];
       let unmeasured = 0;
       for (const r of replicas) {
-        const killed = r.exit?.signal ? r.exit : undefined;
+        const killed = r.exit?.signal && r.killedBy !== 'nemesis' ? r.exit : undefined;
         const over = r.peakMiB > cfg.ceilingMiB;
         if (r.timeline.length === 0 && !killed) unmeasured++;
         if (!over && !killed) continue;

@@ -17,7 +17,10 @@ import { MAX_WITNESSES_KEPT } from './types.js';
  *   counts: { 2xx: { exactly: 1 }, 5xx: { max: 0 } }
  * ```
  *
- * Witnesses are the requests that break a rule: index, connection, status or error, body.
+ * Witnesses are the requests that break a rule: index, connection, status or error, body. A bound
+ * broken by too few responses has none (the responses that did match show nothing wrong).
+ *
+ * A trial that recorded no request is `unknown`: nothing was measured, so no rule can hold or break.
  */
 const STATUS_KEY = /^([1-5]xx|[1-5]\d\d|error)$/;
 const bound = z
@@ -76,6 +79,16 @@ export function create(cfg: ResponsesInvariantConfig): Invariant {
     type: 'responses',
     async check({ load }) {
       const records = load.records;
+      if (records.length === 0) {
+        return {
+          name: cfg.name,
+          type: 'responses',
+          holds: 'unknown',
+          summary: 'no request was recorded: nothing to judge',
+          witnesses: [],
+          witnessCount: 0,
+        };
+      }
       const problems: string[] = [];
       const witnesses: Record<string, unknown>[] = [];
       if (cfg.allowed) {
@@ -107,8 +120,8 @@ export function create(cfg: ResponsesInvariantConfig): Invariant {
           .filter(Boolean)
           .join(' and ');
         problems.push(`${n}× ${key}, expected ${want}`);
-        // Too many: the extra responses are the witnesses. Too few: there is nothing to point at but the total.
-        if (b.exactly === undefined || n > b.exactly || b.max !== undefined) {
+        // Too many: the responses counted are the witnesses. Too few: there is nothing to point at but the total.
+        if ((b.exactly !== undefined && n > b.exactly) || (b.max !== undefined && n > b.max)) {
           witnesses.push(...hit.map((r) => witness(r, `counts.${key}`)));
         }
       }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Invariant } from './types.js';
+import type { Invariant, InvariantResult } from './types.js';
 import { MAX_WITNESSES_KEPT } from './types.js';
 
 /**
@@ -17,7 +17,8 @@ import { MAX_WITNESSES_KEPT } from './types.js';
  *   summary: "truck {{truck}} booked {{booked_kg}} kg of {{capacity_kg}} kg"
  * ```
  *
- * A query that fails (syntax, missing table) makes the verdict `unknown` with the database's message.
+ * A query that fails (syntax, missing table, an error while it runs) makes the verdict `unknown` with the
+ * database's message, as does a query of several statements (there is no one result to judge).
  */
 export const config = z.strictObject({
   type: z.literal('sql'),
@@ -39,18 +40,23 @@ export function create(cfg: SqlInvariantConfig): Invariant {
     name: cfg.name,
     type: 'sql',
     async check({ db }) {
+      const unknown = (summary: string): InvariantResult => ({
+        name: cfg.name,
+        type: 'sql',
+        holds: 'unknown',
+        summary,
+        witnesses: [],
+        witnessCount: 0,
+      });
       let rows: Record<string, unknown>[];
       try {
         rows = await db.query(cfg.query);
       } catch (err) {
-        return {
-          name: cfg.name,
-          type: 'sql',
-          holds: 'unknown',
-          summary: `query failed: ${(err as Error).message}`,
-          witnesses: [],
-          witnessCount: 0,
-        };
+        return unknown(`query failed: ${(err as Error).message}`);
+      }
+      // node-postgres answers several statements with one result each, and `rows` of none of them.
+      if (!Array.isArray(rows)) {
+        return unknown('the query gave no single result: write one statement returning the violating rows');
       }
       const shown = rows.slice(0, 3).map((r) => describeRow(cfg.summary, r));
       const more = rows.length > 3 ? ` (+${rows.length - 3} more)` : '';

@@ -18,8 +18,8 @@ import type { Invariant, InvariantResult } from './types.js';
  *
  * The expression is parsed when the scenario is loaded (an unknown metric or a malformed expression is
  * a scenario error at its line and column) and evaluated once the trial's load is over. A threshold
- * over no data (no request got a response, or no executor measured `response_lines`) is `unknown`,
- * never a pass. Witness: the metric, the aggregation, the value observed and the bound.
+ * over no data (no request at all, no request got a response, or an executor that does not measure
+ * `response_lines`) is `unknown`, never a pass. Witness: the metric, the aggregation, the value observed and the bound.
  *
  * Percentiles are nearest-rank over every record (`p(99)` of 1,000 values is the 990th smallest). When
  * the executor kept only a sample of its records (`closed-model`), durations come from its HDR summary,
@@ -91,6 +91,8 @@ export function observe(t: Threshold, load: LoadResult): number | { unknown: str
     }
     case 'counter': {
       const n = agg && sampled ? agg.requests + agg.errors : records.length;
+      // No request at all: the load did not run, so it measured no throughput (`count < 1000` must not pass).
+      if (n === 0) return { unknown: 'no requests' };
       if (t.aggregation.kind === 'count') return n;
       return load.durationMs > 0 ? (n / load.durationMs) * 1000 : { unknown: 'load had no duration' };
     }

@@ -20,7 +20,8 @@ import type { Replica } from '../env/types.js';
  *   well. Both are lower bounds of the tree's true peak; the larger one is reported.
  * - Exits: a replica whose process exits during the trial is recorded with its code or signal and the
  *   moment it was noticed. A SIGKILL not sent by whatbreaks is the kernel's OOM killer or another
- *   enforced limit (`killedBy: 'signal'`).
+ *   enforced limit (`killedBy: 'signal'`). A replica whatbreaks stopped on purpose (a `kill-replica` or
+ *   `restart-replica` nemesis: `stoppedOnPurpose`) is `killedBy: 'nemesis'`, whatever the signal.
  * - Enforced limit (`limitMiB`): the sampler is also a user-space OOM killer (like earlyoom or
  *   systemd-oomd): a replica whose tree RSS exceeds `limitMiB` at a sample gets SIGKILL on its process
  *   group (`killedBy: 'limit'`). Used when no kernel limit is available: on this kind of machine the
@@ -43,8 +44,11 @@ export interface ReplicaMemory {
   timeline: [number, number][];
   /** Set when the replica's process exited during sampling. */
   exit?: { code: number | null; signal: NodeJS.Signals | null; atMs: number };
-  /** `limit`: killed by the enforced limit; `signal`: killed by a signal whatbreaks did not send. */
-  killedBy?: 'limit' | 'signal';
+  /**
+   * `limit`: killed by the enforced limit; `signal`: killed by a SIGKILL whatbreaks did not send (the OOM
+   * killer?); `nemesis`: stopped on purpose by a fault, by any signal (not a finding about its memory).
+   */
+  killedBy?: 'limit' | 'signal' | 'nemesis';
 }
 
 export interface RssSamplerOptions {
@@ -61,6 +65,11 @@ export interface RssSamplerOptions {
    * environment's `killReplica`, so the environment knows the kill was on purpose and restarts it.
    */
   kill?: (id: number) => void;
+  /**
+   * True when replica `id`'s process was stopped on purpose by whatbreaks (a nemesis killed or restarted
+   * it), asked when its exit is noticed; default never.
+   */
+  stoppedOnPurpose?: (id: number) => boolean;
 }
 
 const KIB_PER_MIB = 1024;
@@ -165,6 +174,7 @@ export class RssSampler {
       treeRefreshMs: 250,
       ...opts,
       kill: opts.kill ?? ((id) => killGroup(byId.get(id)?.pid, 'SIGKILL')),
+      stoppedOnPurpose: opts.stoppedOnPurpose ?? (() => false),
     });
   }
 
@@ -238,7 +248,9 @@ export class RssSampler {
     const exit = t.replica.exit;
     if (!exit || t.mem.exit) return;
     t.mem.exit = { ...exit, atMs: round1(t.limitKillAtMs ?? now) };
-    if (exit.signal === 'SIGKILL') t.mem.killedBy = t.limitKillAtMs !== undefined ? 'limit' : 'signal';
+    if (t.limitKillAtMs !== undefined && exit.signal === 'SIGKILL') t.mem.killedBy = 'limit';
+    else if (exit.signal && this.opts.stoppedOnPurpose(t.replica.id)) t.mem.killedBy = 'nemesis';
+    else if (exit.signal === 'SIGKILL') t.mem.killedBy = 'signal';
   }
 
   /**

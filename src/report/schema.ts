@@ -70,7 +70,7 @@ export const replicaRssSchema = z.object({
   peakAtMs: ms,
   timeline: z.array(z.tuple([ms, z.number().describe('MiB')])).describe('[tMs, MiB] per sample'),
   exit: z.object({ code: z.number().nullable(), signal: z.string().nullable(), atMs: ms }).optional(),
-  killedBy: z.enum(['limit', 'signal']).optional(),
+  killedBy: z.enum(['limit', 'signal', 'nemesis']).optional(),
   oomKilled: z.boolean().optional(),
 });
 export const rssSchema = z.array(replicaRssSchema);

@@ -113,7 +113,7 @@ export interface HerdCounts {
 /**
  * One replica's memory in one trial: `peakMiB` (MiB), `peakAtMs` (ms since trial start), `timeline`
  * (`[tMs, MiB][]`), `exit` if it exited, and `oomKilled`: killed by SIGKILL during the trial (the
- * kernel's OOM killer, or `target.memoryLimitMiB` when `killedBy` is `limit`).
+ * kernel's OOM killer, or `target.memoryLimitMiB` when `killedBy` is `limit`), not by a nemesis.
  */
 export interface TrialRss extends ReplicaMemory {
   oomKilled: boolean;
