@@ -11,6 +11,7 @@
  *   npx tsc -p bench/tsconfig.json && node dist/bench/sync-spread.js [--n 2,20,30,200] [--bursts 20]
  *   node dist/bench/sync-spread.js --once last-byte --n 30 --port 4650   # one burst, for capture-spread
  *   node dist/bench/sync-spread.js --modes naive,last-byte --balancer in-process   # through the balancer
+ *   node dist/bench/sync-spread.js --modes barrier,last-byte --warmup off   # fresh connections, no warm-up
  *
  * The probe runs in its own process (started here unless --port names a running one) so the sender and
  * the receiver never share an event loop.
@@ -25,7 +26,7 @@ import autocannon from 'autocannon';
 import { Agent, request } from 'undici';
 import { startLoadBalancer } from '../src/env/load-balancer.js';
 import { senderFor } from '../src/load/burst/registry.js';
-import type { SyncMode } from '../src/load/burst/sender.js';
+import type { SyncMode, WarmupMode } from '../src/load/burst/sender.js';
 import type { PreparedRequest } from '../src/load/types.js';
 
 const SENDER_MODES: SyncMode[] = ['naive', 'barrier', 'last-byte', 'single-packet'];
@@ -44,12 +45,14 @@ const { values } = parseArgs({
     'streams-per-connection': { type: 'string', default: '25' },
     'release-threads': { type: 'string', default: 'auto' },
     balancer: { type: 'string', default: 'none' },
+    warmup: { type: 'string', default: 'auto' },
   },
 });
 
 const holdMs = Number(values['hold-ms']);
 const streamsPerConnection = Number(values['streams-per-connection']);
 const releaseThreads = values['release-threads'] === 'auto' ? 'auto' : Number(values['release-threads']);
+const warmup = values.warmup as WarmupMode;
 
 function burstRequests(n: number): PreparedRequest[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -102,6 +105,7 @@ async function oneBurst(mode: Mode, base: URL, n: number): Promise<number | unde
     holdMs,
     streamsPerConnection,
     releaseThreads: mode === 'last-byte-1t' ? 1 : releaseThreads,
+    warmup,
   });
   try {
     await sender.prepare(requests);
@@ -211,7 +215,7 @@ async function main(): Promise<void> {
     probe?.kill('SIGTERM');
   }
   console.log(
-    `arrival spread at targets/probe${values.balancer === 'none' ? '' : ` through the load balancer (${values.balancer})`}, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
+    `arrival spread at targets/probe${values.balancer === 'none' ? '' : ` through the load balancer (${values.balancer})`}, ms, over ${bursts} bursts (holdMs ${holdMs}, ${streamsPerConnection} streams per h2 connection, last-byte release threads ${releaseThreads}, warmup ${warmup}, ${availableParallelism()} cores); send spread: the client's first to last release write`,
   );
   console.log('| N | mode | socket-read median | socket-read p90 | send median |');
   console.log('|---|---|---|---|---|');

@@ -36,6 +36,8 @@ export interface ScenarioIssue {
   /** Dotted path of the field, e.g. `load.requests`. Empty for the document itself. */
   field: string;
   message: string;
+  /** What to do about it, when the message alone does not say. */
+  hint?: string;
 }
 
 /** A scenario file that cannot be run. Carries every problem found, not only the first (k6 `Validate() []error`). */
@@ -48,5 +50,6 @@ export class ScenarioError extends WhatbreaksError {
 
 export function formatIssue(issue: ScenarioIssue): string {
   const where = `${issue.file}:${issue.line}:${issue.column}`;
-  return issue.field ? `${where}: ${issue.field}: ${issue.message}` : `${where}: ${issue.message}`;
+  const line = issue.field ? `${where}: ${issue.field}: ${issue.message}` : `${where}: ${issue.message}`;
+  return issue.hint ? `${line}\n    hint: ${issue.hint}` : line;
 }

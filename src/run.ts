@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { restartReplicasForTrial } from './env/restart-per-trial.js';
 import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
 import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
@@ -16,9 +17,9 @@ import { recordUpstreamArrivals, type UpstreamArrivals } from './observe/upstrea
 import { writeReportFormats } from './report/formats.js';
 import { REPORT_SCHEMA_VERSION, type RunReport, type TrialReport } from './report/types.js';
 import { writeReportJson } from './report/write.js';
+import { type ProgressEvent, type TrialProgress, trialProgress } from './run-progress.js';
 import { renderRequest } from './scenario/request-template.js';
 import { generateRows } from './scenario/seed.js';
-import { seedProgressBar } from './scenario/seed-progress.js';
 import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
 import { scheduleFaults } from './timeline/registry.js';
@@ -32,7 +33,8 @@ export type RunEvent =
   | { type: 'environment'; kind: EnvironmentKind; reason: string }
   | { type: 'log'; line: string }
   | { type: 'trial-start'; trial: number; of: number }
-  | { type: 'trial-end'; report: TrialReport; of: number };
+  | { type: 'trial-end'; report: TrialReport; of: number }
+  | ProgressEvent;
 
 export interface RunOptions {
   /** Variant of the target to run; default the scenario's default variant. */
@@ -51,6 +53,11 @@ export interface RunOptions {
    */
   beforeTrial?: (trial: number) => Promise<void>;
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Emit a `tick` event (`run-progress.ts`: the trial's phase, requests sent/answered, faults applied)
+   * every `tickMs` ms while a trial runs. Default: no ticks, and no timer.
+   */
+  tickMs?: number;
   /** `local`, `docker`, or `auto` (docker when a container runtime answers and the scenario has `target.docker`). Default `local`. */
   env?: EnvironmentChoice;
   /** For `docker`: the PostgreSQL image and the target's Dockerfile build arguments. */
@@ -96,7 +103,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }: { provider: EnvironmentProvider; reason: string; warnings?: string[] } = await selectEnvironment(
     scenario,
     options.env ?? 'local',
-    { ...options.docker, allowRemote: options.allowRemote },
+    { ...options.docker, allowRemote: options.allowRemote, defaulted: options.env === undefined },
   );
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
   for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });
@@ -140,6 +147,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 
   let env: StartedEnvironment | undefined;
   try {
+    emit({ type: 'phase', phase: 'environment' });
     env = await provider.start({
       target: launch,
       runDir,
@@ -149,13 +157,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         // Large tables are generated once per run, before anything else connects (`scenario/seed.ts`).
         const gen = scenario.database.generate;
         if (gen) {
-          const bar = seedProgressBar();
           const seeded = await generateRows(
             db.url,
             gen,
             gen.schema.map((f) => readFileSync(f, 'utf8')),
-            bar.onProgress,
-          ).finally(bar.stop);
+            ({ table, doneRows, totalRows }) => emit({ type: 'seed', table, doneRows, totalRows }),
+          );
           emit({
             type: 'log',
             line: `generated ${seeded.rows} rows in ${(seeded.durationMs / 1000).toFixed(1)} s (once per run, read-only)`,
@@ -169,6 +176,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       loadBalancer: scenario.target.loadBalancer,
       dependencies,
       databaseProxy: scenario.database.proxy,
+      // Ctrl-C during a slow start (a target that takes long to get healthy) stops the start at once.
+      signal: options.signal,
     });
     for (let trial = 1; trial <= trials; trial++) {
       await options.beforeTrial?.(trial);
@@ -177,6 +186,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         break;
       }
       emit({ type: 'trial-start', trial, of: trials });
+      const progress = trialProgress({ trial, of: trials, emit, tickMs: options.tickMs });
       const trialReport = await runTrial(
         trial,
         env,
@@ -186,7 +196,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         launch.health.path,
         scenario,
         options.signal,
-      );
+        progress,
+      ).finally(progress.stop);
       report.trials.push(trialReport);
       save();
       emit({ type: 'trial-end', report: trialReport, of: trials });
@@ -198,8 +209,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       save();
       throw err;
     }
-    report.error = { code: err.code, message: err.message, hint: err.hint };
+    // An environment start cut short by the signal is an interruption, not an environment error.
+    if (err.code === 'INTERRUPTED' && options.signal?.aborted) report.aborted = true;
+    else report.error = { code: err.code, message: err.message, hint: err.hint };
   } finally {
+    if (env) emit({ type: 'phase', phase: 'teardown' });
     await env?.stop();
   }
   const reportFile = save();
@@ -217,14 +231,19 @@ async function runTrial(
   healthPath: string,
   scenario: Scenario,
   signal: AbortSignal | undefined,
+  progress: TrialProgress,
 ): Promise<TrialReport> {
   const startedAt = new Date();
   const t0 = performance.now();
   const clock = () => performance.now() - t0;
   const arrivals = recordUpstreamArrivals(env.dependencies, t0);
+  progress.phase('reset');
   // Every trial starts with every replica up (a nemesis may have killed one in the last trial).
   await env.restoreReplicas();
   await env.database.reset(sql);
+  // `target.restart: per-trial`: no in-memory state carries over from the last trial (restart-per-trial.ts).
+  if (scenario.target.restart === 'per-trial' && trial > 1) await restartReplicasForTrial(env);
+  progress.phase('load');
   const template = 'request' in scenario.load ? scenario.load.request : undefined;
   const runSignal = signal ?? new AbortController().signal;
   // The fault timeline runs beside the load: its `at` times count from load start — when `run` is
@@ -236,6 +255,7 @@ async function runTrial(
     window.startEpochMs = Date.now();
     window.startMs = clock();
     timeline = startTimeline(scheduleFaults(scenario.faults), { env, clock, signal: runSignal });
+    progress.faults = timeline.counts;
   };
   if (!executor.warmsUp) measuredLoadStarts();
   let load: LoadResult;
@@ -263,6 +283,7 @@ async function runTrial(
       signal: runSignal,
       healthPath,
       measuredLoadStarts,
+      progress: progress.counters,
       render: (i) => {
         if (!template) throw new Error(`load type ${scenario.load.type} has no request template`);
         return renderRequest(template, { i, n: i + 1, trial });
@@ -292,6 +313,7 @@ async function runTrial(
   const interrupted = runSignal.aborted ? 'interrupted while the trial ran (SIGINT/SIGTERM)' : undefined;
   const loadFailed = interrupted ? undefined : load.failed;
   const results: InvariantResult[] = [];
+  progress.phase('check');
   // No invariant judges a trial whose load did not run as written (`verdict.ts`, rule 2).
   if (!interrupted && !loadFailed) {
     for (const inv of invariants) {
@@ -330,6 +352,7 @@ async function runTrial(
       latencyCorrected: load.openModel?.latencyCorrected,
       openModel: load.openModel,
       aggregate: load.aggregate,
+      ...(load.skippedTicks !== undefined ? { skippedTicks: load.skippedTicks } : {}),
       warnings: load.warnings,
       records: load.records,
     },

@@ -108,6 +108,8 @@ export interface VerifyOptions {
   reportsDir?: string;
   signal?: AbortSignal;
   onEvent?: (e: VerifyEvent) => void;
+  /** Ask each side's run for `tick` events every `tickMs` ms (`RunOptions.tickMs`); default none. */
+  tickMs?: number;
 }
 
 export interface VerifyOutcome {
@@ -315,6 +317,7 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
         outDir: join(outDir, plan.role),
         signal: controllers[i]!.signal,
         beforeTrial: () => turns.wait(i),
+        tickMs: options.tickMs,
         onEvent: (event) => {
           if (event.type === 'trial-end') {
             order.push({ side: plan.role, trial: event.report.trial, verdict: event.report.verdict });

@@ -14,13 +14,13 @@ export const CLI = join(ROOT, 'bin', 'whatbreaks.js');
  */
 export function cli(
   args: string[],
-  opts: { cwd?: string } = {},
+  opts: { cwd?: string; env?: Record<string, string> } = {},
 ): { code: number; stdout: string; stderr: string; pid: number } {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
     // The CLI picks docker when an engine answers (`--env auto`); these tests are about the local default.
-    env: { WHATBREAKS_ENV: 'local', ...process.env, NO_COLOR: '1' },
+    env: { WHATBREAKS_ENV: 'local', ...process.env, NO_COLOR: '1', ...opts.env },
     timeout: 300_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, pid: r.pid };

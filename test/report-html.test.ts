@@ -128,6 +128,25 @@ function countColour(img: ReturnType<typeof decodePng>, hex: string): number {
   return n;
 }
 
+/**
+ * The longest horizontal run of grey pixels at least as dark as #d0d0d0, px: an axis line (#888, 1 px,
+ * anti-aliased when the page scales the chart) and nothing else on the page is that long and that grey.
+ */
+function longestGreyRun(img: ReturnType<typeof decodePng>): number {
+  let best = 0;
+  for (let y = 0; y < img.height; y++) {
+    let run = 0;
+    for (let x = 0; x < img.width; x++) {
+      const i = (y * img.width + x) * 4;
+      const [r, g, b] = [img.rgba[i]!, img.rgba[i + 1]!, img.rgba[i + 2]!];
+      const hit = Math.max(r, g, b) - Math.min(r, g, b) <= 10 && r <= 0xd0;
+      run = hit ? run + 1 : 0;
+      if (run > best) best = run;
+    }
+  }
+  return best;
+}
+
 describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
   let dir: string;
   let profile: string;
@@ -156,7 +175,14 @@ describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
     t.faults = [
       { type: 'latency', atMs: 0, startMs: t0, endMs: t0 + 40, detail: '+500 ms', outcome: 'applied' },
     ];
-    t.herd = { bucketMs: 100, buckets: [2, 30, 4, 1, 25, 3] };
+    t.herd = {
+      bucketMs: 100,
+      buckets: [2, 30, 4, 1, 25, 3],
+      waves: [
+        { startMs: 100, sinceOutageMs: 100, size: 30, buckets: 1 },
+        { startMs: 400, sinceOutageMs: 400, gapMs: 300, size: 25, buckets: 1 },
+      ],
+    } as unknown as RunReport['trials'][number]['herd'];
     t.rss = [
       {
         replica: 1,
@@ -198,7 +224,8 @@ describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
     expect(dom).toMatch(
       /<svg class="chart line"[^>]*><title>Latency by percentile[\s\S]*?<path class="series" d="M[\d.]+,[\d.]+(L[\d.]+,[\d.]+){10,}/,
     );
-    expect(dom).toMatch(/<title>Upstream arrivals per 100 ms bucket<\/title>/);
+    expect(dom).toMatch(/<title>Upstream arrivals per 100 ms bucket — 2 retry waves detected<\/title>/);
+    expect(dom.match(/<rect class="mark-range"/g)).toHaveLength(2);
     expect(dom).toMatch(/<title>Target resident memory \(RSS\)<\/title>/);
     expect(dom).toMatch(/<table class="witnesses">/);
     expect(r.stderr).not.toMatch(/CONSOLE|Failed to load resource|net::ERR_|Uncaught/);
@@ -218,5 +245,10 @@ describe.skipIf(!CHROMIUM)('report.html in headless Chromium', () => {
     expect(countColour(img, '#4a78c2')).toBeGreaterThan(200); // percentile line + herd bars
     expect(countColour(img, '#2ca02c')).toBeGreaterThan(20); // 2xx marks and bar
     expect(countColour(img, '#d62728')).toBeGreaterThan(20); // FAIL badge / RSS line
+    // The retry waves' dashed outlines on the arrivals chart.
+    expect(countColour(img, '#c92a2a')).toBeGreaterThan(100);
+    // Charts take the page's width: the longest x axis (#888 line) spans over 80 % of the window
+    // (it was 820 of 1400 px when charts were a fixed 900 px).
+    expect(longestGreyRun(img) / img.width).toBeGreaterThan(0.8);
   });
 });

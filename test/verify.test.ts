@@ -83,6 +83,13 @@ describe('whatbreaks verify (CLI)', () => {
     expect(r.stdout).toMatch(
       /candidate failure rate ≤ 63% \(95%, exact 1−0\.05\^\(1\/3\)\); rule of three: ≤ 100%/,
     );
+    // 3 clean trials bound little: verify says how many a bound below 5 % takes.
+    expect(r.stdout).toContain(
+      'a bound below 5% needs 59 candidate trials without a failure (this run: 3); run with --trials 59',
+    );
+    // verify has no --env option: its environment line must not name one.
+    expect(r.stderr).toMatch(/environment: local — embedded PostgreSQL, target as child processes/);
+    expect(r.stderr).not.toContain('--env');
     expect(r.code).toBe(0);
     const v = readVerify(dir);
     expect(v.verdict).toBe('fix validated');

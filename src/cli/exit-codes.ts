@@ -25,6 +25,18 @@ export const EXIT = {
   SIGTERM: 143,
 } as const;
 
+/**
+ * The table above as data, for `--help` (`help.ts`): one row per code, plain words. The rules behind each
+ * code are in `docs/verdicts.md`.
+ */
+export const EXIT_CODE_TABLE: readonly (readonly [code: string, meaning: string])[] = [
+  ['0', 'every invariant held in every trial (verify: fix validated)'],
+  ['1', 'an invariant was violated: the bug reproduced (verify: fix not validated, or not reproduced)'],
+  ['2', 'usage, scenario or environment error: nothing was judged'],
+  ['3', 'inconclusive: no violation, but some trial could not be judged (unknown)'],
+  ['130', 'interrupted by SIGINT (143: SIGTERM); the report keeps the finished trials'],
+];
+
 /** A finished `run`'s exit code: interrupted first, then a run error, then the verdict. */
 export function exitForRun(
   report: Pick<RunReport, 'aborted' | 'error' | 'verdict'>,

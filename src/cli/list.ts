@@ -20,9 +20,17 @@ export function listScenarios(dir: string): ScenarioListing[] {
   try {
     names = readdirSync(dir).filter((f) => /\.ya?ml$/i.test(f));
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
     throw new WhatbreaksError(
       'SCENARIO_NOT_FOUND',
-      `cannot read folder ${dir}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      code === 'ENOENT'
+        ? `no folder ${dir} to list scenarios from`
+        : code === 'ENOTDIR'
+          ? `${dir} is a file, not a folder of scenarios`
+          : `cannot read folder ${dir}: ${code ?? err}`,
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'without an argument, whatbreaks list looks in ./scenarios; name the folder: whatbreaks list <dir>'
+        : undefined,
     );
   }
   return names.sort().map((f) => {

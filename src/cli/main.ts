@@ -2,9 +2,13 @@ import { Command, CommanderError } from 'commander';
 import { ScenarioError, WhatbreaksError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { EXIT, exitForError } from './exit-codes.js';
+import { addHelpTexts, usageErrorsPointToHelp } from './help.js';
 import { registerList } from './list.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
+import { registerSchema } from './schema.js';
+import { registerStub } from './stub.js';
+import { registerValidate } from './validate.js';
 import { registerVerify } from './verify.js';
 
 /**
@@ -15,13 +19,17 @@ const program = new Command()
   .name('whatbreaks')
   .description('Reproduce what breaks when code meets production: races, duplicate execution, retry storms.')
   .version(VERSION)
-  .showHelpAfterError()
   .exitOverride();
 
 registerRun(program);
 registerVerify(program);
 registerReport(program);
 registerList(program);
+registerValidate(program);
+registerSchema(program);
+registerStub(program);
+addHelpTexts(program);
+usageErrorsPointToHelp(program);
 
 try {
   await program.parseAsync(process.argv);

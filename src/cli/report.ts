@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { WhatbreaksError } from '../errors.js';
 import { writeReportFormats } from '../report/formats.js';
@@ -11,11 +11,58 @@ import { writeAtomic } from '../report/write.js';
 import type { VerifyReport } from '../verify.js';
 import { renderVerifySummary } from './verify.js';
 
-function readJson(file: string): unknown {
+const GIVE = 'give report.json (or verify.json), or the run folder that holds it';
+
+/**
+ * The report file `arg` names: a file as given, or in a folder its `report.json` (a run) or `verify.json`
+ * (a verify).
+ * @throws WhatbreaksError `REPORT_INVALID` for a missing path, a folder without either file, or a
+ *   rendered report (`.md`, `.html`, `.xml`) given instead of the JSON it was rendered from.
+ */
+export function reportFileOf(arg: string): string {
+  const path = resolve(arg);
+  let stat: ReturnType<typeof statSync>;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    stat = statSync(path);
   } catch (err) {
-    throw new WhatbreaksError('REPORT_INVALID', `cannot read ${file}: ${(err as Error).message}`);
+    throw new WhatbreaksError(
+      'REPORT_INVALID',
+      `cannot read ${arg}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (err as Error).message}`,
+      GIVE,
+    );
+  }
+  if (stat.isDirectory()) {
+    for (const name of ['report.json', 'verify.json']) {
+      if (existsSync(join(path, name))) return join(path, name);
+    }
+    throw new WhatbreaksError(
+      'REPORT_INVALID',
+      `${arg} is a folder without report.json or verify.json`,
+      `${GIVE}: a run folder is reports/<scenario>-<variant>-<time>/`,
+    );
+  }
+  const rendered = /\.(md|html?|xml)$/i.exec(path)?.[1];
+  if (rendered) {
+    throw new WhatbreaksError(
+      'REPORT_INVALID',
+      `${arg} is a rendered report (.${rendered.toLowerCase()}); whatbreaks report renders from the JSON`,
+      `${GIVE}, e.g. whatbreaks report ${relative(process.cwd(), dirname(path)) || '.'}/`,
+    );
+  }
+  return path;
+}
+
+function readJson(file: string, arg: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new WhatbreaksError('REPORT_INVALID', `cannot read ${arg}: ${(err as Error).message}`, GIVE);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new WhatbreaksError('REPORT_INVALID', `${arg} is not JSON, so not a whatbreaks report`, GIVE);
   }
 }
 
@@ -26,14 +73,14 @@ export function registerReport(program: Command): void {
     .description(
       're-render report.md, report.html and junit.xml from a report.json (or verify.md from a verify.json)',
     )
-    .argument('<file>', 'report.json of a run, or verify.json of a verify')
+    .argument('<file>', 'report.json of a run, verify.json of a verify, or the folder holding either')
     .option('--out <dir>', 'write the formats here (default: beside the file)')
     .option('-q, --quiet', 'print only the summary')
     .action((file: string, opts: { out?: string; quiet?: boolean }) => {
       const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-      const path = resolve(file);
+      const path = reportFileOf(file);
       const dir = resolve(opts.out ?? dirname(path));
-      const value = readJson(path);
+      const value = readJson(path, file);
       if ((value as { kind?: unknown })?.kind === 'verify') {
         const v = value as VerifyReport;
         const out = resolve(dir, 'verify.md');

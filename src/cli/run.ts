@@ -7,6 +7,8 @@ import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
 import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
+import { refuseEarlierReport } from './out-dir.js';
+import { createPrinter } from './progress.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -29,6 +31,7 @@ export function registerRun(program: Command): void {
     .option('--variant <name>', 'target variant to run (default: the scenario default)')
     .option('--trials <n>', 'number of trials (default: the scenario trials)', positiveInt)
     .option('--out <dir>', 'folder for this run (default: reports/<scenario>-<variant>-<time>)')
+    .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the summary')
     .addOption(
       new Option(
@@ -56,6 +59,7 @@ export function registerRun(program: Command): void {
           variant?: string;
           trials?: number;
           out?: string;
+          force?: boolean;
           quiet?: boolean;
           env: EnvironmentChoice;
           postgresImage?: string;
@@ -65,7 +69,9 @@ export function registerRun(program: Command): void {
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
-        const interrupt = interruptible('step');
+        refuseEarlierReport(opts.out, opts.force, ['report.json']);
+        const print = createPrinter();
+        const interrupt = interruptible('step', print.err);
         const run = runScenario(scenario, {
           variant: opts.variant,
           trials: opts.trials,
@@ -74,23 +80,22 @@ export function registerRun(program: Command): void {
           env: opts.env,
           docker: { postgresImage: opts.postgresImage, buildArgs: opts.buildArg },
           allowRemote: opts.allowRemote,
+          tickMs: print.tickMs,
           onEvent: (e) => {
-            if (e.type === 'environment')
-              process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
-            else if (e.type === 'log' && e.line.startsWith('warning:'))
-              process.stderr.write(`${pc.yellow(e.line)}\n`);
-            else if (e.type === 'log' && !opts.quiet) process.stderr.write(pc.dim(`  ${e.line}\n`));
-            else if (e.type === 'trial-end' && !opts.quiet)
-              process.stdout.write(`${renderTrial(e.report, e.of, { color })}\n`);
+            print.event(e);
+            if (e.type === 'environment') print.err(pc.dim(`environment: ${e.kind} — ${e.reason}`));
+            else if (e.type === 'log' && e.line.startsWith('warning:')) print.err(pc.yellow(e.line));
+            else if (e.type === 'log' && !opts.quiet) print.err(pc.dim(`  ${e.line}`));
+            else if (e.type === 'trial-end' && !opts.quiet) print.out(renderTrial(e.report, e.of, { color }));
             else if (e.type === 'trial-end' && e.report.inconclusive)
               // Even --quiet says why a trial could not be judged: an unexplained exit 3 helps nobody.
-              process.stdout.write(
-                `trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}\n`,
+              print.out(
+                `trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}`,
               );
           },
         });
         interrupt.track(run);
-        const { report, reportFile } = await run;
+        const { report, reportFile } = await run.finally(print.stop);
         process.stdout.write(`${renderSummary(report, reportFile, { color })}\n`);
         process.exitCode = exitForRun(report);
       },

@@ -3,9 +3,12 @@ import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { renderTrial } from '../report/terminal.js';
 import { loadScenario } from '../scenario/load.js';
+import { trialsForBound } from '../stats/failure-bound.js';
 import { type VerifyReport, type VerifySide, verify } from '../verify.js';
 import { EXIT, exitForVerify } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
+import { refuseEarlierReport } from './out-dir.js';
+import { createPrinter } from './progress.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,12 +22,18 @@ function pct(x: number): string {
 
 function sideLine(s: VerifySide): string {
   const where = s.kind === 'path' ? `${s.spec} (folder, variant ${s.variant})` : s.spec;
+  const counted = s.trials - s.abortedTrials;
+  if (counted === 0)
+    return `  ${s.role.padEnd(9)} ${where}: no trial ran${s.abortedTrials ? ` (${s.abortedTrials} aborted)` : ''}`;
   return (
-    `  ${s.role.padEnd(9)} ${where}: violated in ${s.failed}/${s.trials - s.abortedTrials} trials` +
+    `  ${s.role.padEnd(9)} ${where}: violated in ${s.failed}/${counted} trials` +
     `${s.unknown ? `, ${s.unknown} unknown` : ''}${s.abortedTrials ? `, ${s.abortedTrials} aborted` : ''}  rate ${pct(s.failureRate.rate)} ` +
     `(95% Wilson CI ${pct(s.failureRate.low)}–${pct(s.failureRate.high)})`
   );
 }
+
+/** The failure-rate bound `verify` aims a user at: below 5 %, at 95 % confidence. */
+const USEFUL_BOUND = 0.05;
 
 /** The closing lines of `verify`: verdict, both rates with intervals, the candidate's bound. */
 export function renderVerifySummary(v: VerifyReport, color: boolean): string {
@@ -42,6 +51,13 @@ export function renderVerifySummary(v: VerifyReport, color: boolean): string {
     lines.push(
       `  candidate failure rate ≤ ${pct(b.exact95)} (95%, exact 1−0.05^(1/${b.trials})); rule of three: ≤ ${pct(b.ruleOfThree)}`,
     );
+    // A validation on few trials bounds little: say how many a useful bound takes.
+    const needed = trialsForBound(USEFUL_BOUND);
+    if (v.verdict === 'fix validated' && b.exact95 >= USEFUL_BOUND) {
+      lines.push(
+        `  a bound below ${USEFUL_BOUND * 100}% needs ${needed} candidate trials without a failure (this run: ${b.trials}); run with --trials ${needed}`,
+      );
+    }
   }
   lines.push(v.explanation);
   for (const s of [v.baseline, v.candidate]) {
@@ -69,6 +85,7 @@ export function registerVerify(program: Command): void {
     .option('--trials <n>', 'trials per side (default: the scenario trials)', positiveInt)
     .option('--variant <name>', 'variant run by a folder side (default: the scenario default)')
     .option('--out <dir>', 'output folder (default: reports/<scenario>-verify-<time>)')
+    .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the verdict')
     .action(
       async (
@@ -79,12 +96,20 @@ export function registerVerify(program: Command): void {
           trials?: number;
           variant?: string;
           out?: string;
+          force?: boolean;
           quiet?: boolean;
         },
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
-        const interrupt = interruptible('trial');
+        refuseEarlierReport(opts.out, opts.force, [
+          'verify.json',
+          'report.json',
+          'baseline/report.json',
+          'candidate/report.json',
+        ]);
+        const print = createPrinter();
+        const interrupt = interruptible('trial', print.err);
         const run = verify(scenario, {
           baseline: opts.baseline,
           candidate: opts.candidate,
@@ -92,19 +117,21 @@ export function registerVerify(program: Command): void {
           pathVariant: opts.variant,
           outDir: opts.out,
           signal: interrupt.signal,
+          tickMs: print.tickMs,
           onEvent: ({ side, event: e }) => {
+            print.event(e, side);
             if (e.type === 'environment' && side === 'baseline')
-              process.stderr.write(pc.dim(`environment: ${e.kind} — ${e.reason}\n`));
+              print.err(pc.dim(`environment: ${e.kind} — ${e.reason}`));
             else if (e.type === 'trial-end' && !opts.quiet)
-              process.stdout.write(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}\n`);
+              print.out(`${side.padEnd(9)} ${renderTrial(e.report, e.of, { color })}`);
             else if (e.type === 'trial-end' && e.report.inconclusive)
-              process.stdout.write(
-                `${side.padEnd(9)} trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}\n`,
+              print.out(
+                `${side.padEnd(9)} trial ${e.report.trial}/${e.of} ${e.report.verdict.toUpperCase()}: ${e.report.inconclusive}`,
               );
           },
         });
         interrupt.track(run);
-        const { report, outDir } = await run;
+        const { report, outDir } = await run.finally(print.stop);
         process.stdout.write(
           `${renderVerifySummary(report, color)}\n${pc.dim(`verdict: ${outDir}/verify.json`)}\n`,
         );

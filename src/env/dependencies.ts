@@ -73,6 +73,8 @@ export interface StartDependenciesOptions {
   /** Put a TCP fault proxy in front of PostgreSQL listening here (and the protocol proxy in front of it). */
   database?: { host: string; port: number; protocol?: 'tcp' | 'postgres' };
   log?: (line: string) => void;
+  /** Ctrl-C during the start: a health check in progress stops with `INTERRUPTED`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -161,7 +163,7 @@ async function startOne(
   });
   guard(`dependency ${spec.name}`, () => proc.stop());
   try {
-    await proc.waitHealthy(spec.health);
+    await proc.waitHealthy(spec.health, o.signal);
   } catch (err) {
     if (!(err instanceof WhatbreaksError)) throw err;
     throw new WhatbreaksError(err.code, `dependency ${spec.name}: ${err.message}`, err.hint, { cause: err });

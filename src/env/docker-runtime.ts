@@ -39,7 +39,8 @@ export async function detectContainerRuntime(timeoutMs = RUNTIME_DETECT_TIMEOUT_
     },
     (err: unknown): RuntimeProbe => ({
       found: false,
-      reason: `no container runtime found (${(err as Error).message ?? String(err)})`,
+      // The caller says "no container runtime was found (…)": the reason is only testcontainers' own words.
+      reason: `testcontainers: ${(err as Error).message ?? String(err)}`,
     }),
   );
   try {

@@ -21,20 +21,32 @@ const buildArgs = z.record(
  */
 export const dockerTargetSchema = z
   .strictObject({
-    /** Image to run (pulled if not present), e.g. `ghcr.io/acme/booking:1.4`. */
-    image: z.string().min(1).optional(),
-    /** Dockerfile to build the image from, relative to the scenario file. */
-    dockerfile: z.string().min(1).optional(),
-    /** Build context, relative to the scenario file; default the Dockerfile's folder. */
-    context: z.string().min(1).optional(),
-    /** `ARG`s of the Dockerfile, e.g. `{ NODE_IMAGE: node:22-slim }` (`--build-arg` overrides them). */
-    buildArgs: buildArgs.default({}),
-    /** Port the target listens on inside the container (it gets it in `target.portEnv`, default `PORT`). */
-    port: z.int().min(1).max(65_535).default(3000),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Image to run (pulled if not present), e.g. `ghcr.io/acme/booking:1.4`.' }),
+    dockerfile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Dockerfile to build the image from, relative to the scenario file.' }),
+    context: z.string().min(1).optional().meta({
+      description: "Build context, relative to the scenario file; default the Dockerfile's folder.",
+    }),
+    buildArgs: buildArgs.default({}).meta({
+      description:
+        '`ARG`s of the Dockerfile, e.g. `{ NODE_IMAGE: node:22-slim }` (`--build-arg` overrides them).',
+    }),
+    port: z.int().min(1).max(65_535).default(3000).meta({
+      description:
+        'Port the target listens on inside the container (it gets it in `target.portEnv`, default `PORT`).',
+    }),
   })
   .refine((d) => (d.image === undefined) !== (d.dockerfile === undefined), {
     message: 'give either `image` or `dockerfile` (not both)',
-  });
+  })
+  .meta({ jsonSchema: { oneOf: [{ required: ['image'] }, { required: ['dockerfile'] }] } });
 
 export type DockerTargetConfig = z.output<typeof dockerTargetSchema>;
 

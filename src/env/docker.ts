@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { WhatbreaksError } from '../errors.js';
 import { DockerReplica } from './docker-replica.js';
 import type { DockerTarget } from './docker-target.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
+import { runSyncInOwnSession } from './own-session.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { registerCleanup } from './teardown.js';
 import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
@@ -406,17 +406,17 @@ export function removeRunSync(runId: string, networkId: string | undefined): voi
   const deadline = Date.now() + REMOVE_WAIT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
-    const ps = spawnSync('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], {
-      encoding: 'utf8',
+    const ps = runSyncInOwnSession('docker', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], {
       timeout: 10_000,
     });
     if (ps.error || ps.status !== 0) break;
     const ids = ps.stdout.split('\n').filter(Boolean);
     if (ids.length === 0 || Date.now() > deadline) break;
-    spawnSync('docker', ['rm', '-fv', ...ids], { stdio: 'ignore', timeout: 20_000 });
+    runSyncInOwnSession('docker', ['rm', '-fv', ...ids], { stdio: 'ignore', timeout: 20_000 });
     Atomics.wait(pause, 0, 0, 100);
   }
-  if (networkId) spawnSync('docker', ['network', 'rm', networkId], { stdio: 'ignore', timeout: 10_000 });
+  if (networkId)
+    runSyncInOwnSession('docker', ['network', 'rm', networkId], { stdio: 'ignore', timeout: 10_000 });
 }
 
 function shortId(id: string | undefined): string {

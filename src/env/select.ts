@@ -19,6 +19,11 @@ export interface SelectOptions {
   postgresImage?: string;
   /** Build arguments for the target's Dockerfile; override the scenario's `target.docker.buildArgs`. */
   buildArgs?: Readonly<Record<string, string>>;
+  /**
+   * True when nobody chose (`runScenario` without `env`, as `verify` runs it): the reason then does not
+   * name an `--env` flag the user never gave. Default false.
+   */
+  defaulted?: boolean;
   /** Runtime detection (injected by tests); default testcontainers' own, 3 s timeout. */
   detect?: () => Promise<RuntimeProbe>;
 }
@@ -64,7 +69,8 @@ export async function selectEnvironment(
       warnings,
     };
   }
-  if (choice === 'local') return { provider: local, reason: `--env local: ${LOCAL_WHAT}` };
+  if (choice === 'local')
+    return { provider: local, reason: options.defaulted ? LOCAL_WHAT : `--env local: ${LOCAL_WHAT}` };
   const detect = options.detect ?? detectContainerRuntime;
   // Asked for docker: the runtime is the first thing to say is missing.
   const early = choice === 'docker' ? await detect() : undefined;

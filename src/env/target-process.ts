@@ -1,10 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { WhatbreaksError } from '../errors.js';
 import type { TargetLaunch } from '../scenario/variant.js';
+import { unhealthyHint } from './health-hint.js';
+import { spawnInOwnSession } from './own-session.js';
 import { killGroup, registerCleanup } from './teardown.js';
 import type { Replica } from './types.js';
 import { unwatchGroup, watchGroup } from './watchdog.js';
@@ -13,8 +15,9 @@ import { unwatchGroup, watchGroup } from './watchdog.js';
 const TAIL_LINES = 200;
 
 /**
- * One instance of the system under test running as a child process in its own process group (so the
- * whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is stopped together). Its stdout and
+ * One instance of the system under test running as a child process in a session (and process group) of
+ * its own (`own-session.ts`: so the whole tree it starts — `sh -c`, `npm start`, gunicorn workers — is
+ * stopped together, and a Ctrl-C in the terminal reaches only whatbreaks). Its stdout and
  * stderr go to `<logsDir>/<name>.log` and to a ring buffer of the last lines.
  */
 export class TargetProcess implements Replica {
@@ -25,8 +28,11 @@ export class TargetProcess implements Replica {
   private readonly tail: string[] = [];
   private readonly log: WriteStream;
   private readonly exited: Promise<void>;
+  private readonly closed: Promise<void>;
   private readonly unregister: () => void;
   private partial = '';
+  /** How the port was given, for the health-failure hint. */
+  private readonly portGiven: { port: number; portEnv: string; inCommand: boolean; block: string };
 
   private constructor(
     readonly id: number,
@@ -34,7 +40,7 @@ export class TargetProcess implements Replica {
     port: number,
     env: Record<string, string>,
     logsDir: string,
-    name: string,
+    readonly name: string,
   ) {
     this.url = new URL(`http://127.0.0.1:${port}`);
     mkdirSync(logsDir, { recursive: true });
@@ -43,25 +49,30 @@ export class TargetProcess implements Replica {
     const fill = (s: string) => s.replaceAll('{{port}}', String(port));
     const fullEnv = { ...process.env, ...launch.env, ...env, [launch.portEnv]: String(port) };
     const command = launch.command;
+    this.portGiven = {
+      port,
+      portEnv: launch.portEnv,
+      inCommand: [command ?? []].flat().some((c) => c.includes('{{port}}')),
+      block: name.startsWith('dep-') ? `dependencies.${name.slice(4)}` : 'target',
+    };
     if (command === undefined) {
       throw new WhatbreaksError('USAGE', 'this target has no command to start (it is external: target.url)');
     }
     this.child =
       typeof command === 'string'
-        ? spawn('/bin/sh', ['-c', fill(command)], {
+        ? spawnInOwnSession('/bin/sh', ['-c', fill(command)], {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           })
-        : spawn(fill(command[0]!), command.slice(1).map(fill), {
+        : spawnInOwnSession(fill(command[0]!), command.slice(1).map(fill), {
             cwd: launch.cwd,
             env: fullEnv,
-            detached: true,
             stdio: ['ignore', 'pipe', 'pipe'],
           });
     this.child.stdout?.on('data', (c: Buffer) => this.record(c));
     this.child.stderr?.on('data', (c: Buffer) => this.record(c));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (err) => {
         this.record(Buffer.from(`[whatbreaks] could not start: ${err.message}\n`));
@@ -99,7 +110,9 @@ export class TargetProcess implements Replica {
   }
 
   private record(chunk: Buffer): void {
-    this.log.write(chunk);
+    // Output can still arrive after stop() ended the log ('exit' comes before the pipes close):
+    // keep it in the tail, not in a closed file.
+    if (!this.log.writableEnded) this.log.write(chunk);
     const text = this.partial + chunk.toString('utf8');
     const lines = text.split('\n');
     this.partial = lines.pop() ?? '';
@@ -116,14 +129,16 @@ export class TargetProcess implements Replica {
 
   /**
    * Poll `health.path` until it answers 2xx.
-   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline;
-   *   both carry the last log lines.
+   * @throws WhatbreaksError `TARGET_FAILED` if the process exits first, `TARGET_UNHEALTHY` at the deadline
+   *   (both carry the last log lines), `INTERRUPTED` once `signal` is aborted.
    */
   async waitHealthy(health: TargetLaunch['health'], signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + health.timeoutMs;
     let lastProblem = 'no answer yet';
+    let lastStatus: number | undefined;
+    let lastError: string | undefined;
     while (Date.now() < deadline) {
-      signal?.throwIfAborted();
+      if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
       if (this.exit) {
         throw new WhatbreaksError(
           'TARGET_FAILED',
@@ -140,15 +155,20 @@ export class TargetProcess implements Replica {
         await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         lastProblem = `GET ${health.path} answered ${res.statusCode}`;
+        lastStatus = res.statusCode;
+        lastError = undefined;
       } catch (err) {
-        lastProblem = `GET ${health.path}: ${(err as { code?: string }).code ?? (err as Error).message}`;
+        lastError = (err as { code?: string }).code ?? (err as Error).message;
+        lastStatus = undefined;
+        lastProblem = `GET ${health.path}: ${lastError}`;
       }
-      await sleep(health.intervalMs);
+      await sleep(health.intervalMs, undefined, { signal }).catch(() => undefined);
     }
+    if (signal?.aborted) throw interruptedStart(`waiting for ${this.name} to become healthy`);
     throw new WhatbreaksError(
       'TARGET_UNHEALTHY',
       `target did not become healthy within ${health.timeoutMs} ms (${lastProblem})\n${this.formatTail()}`,
-      `its whole log: ${this.logFile}; raise target.health.timeoutMs if it is just slow to start`,
+      `${unhealthyHint({ block: this.portGiven.block, path: health.path, port: this.portGiven.port, portEnv: this.portGiven.portEnv, portInCommand: this.portGiven.inCommand, timeoutMs: health.timeoutMs, lastStatus, lastError })}; its whole log: ${this.logFile}`,
     );
   }
 
@@ -171,6 +191,8 @@ export class TargetProcess implements Replica {
     }
     // Children of a shell wrapper may outlive it: make sure the group is gone.
     killGroup(this.child.pid, 'SIGKILL');
+    // Let the pipes drain into the log (bounded: a stray holder of the pipe must not hang teardown).
+    await Promise.race([this.closed, sleep(500)]);
     await new Promise<void>((resolve) => this.log.end(resolve));
     this.unregister();
     unwatchGroup(this.child.pid);
@@ -180,4 +202,9 @@ export class TargetProcess implements Replica {
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     killGroup(this.child.pid, signal);
   }
+}
+
+/** The error a start cut short by Ctrl-C / SIGTERM throws (`EnvironmentSpec.signal`). */
+export function interruptedStart(during: string): WhatbreaksError {
+  return new WhatbreaksError('INTERRUPTED', `interrupted while starting the environment (${during})`);
 }

@@ -44,6 +44,11 @@ export interface EnvironmentSpec {
    * the PostgreSQL protocol proxy in front of it (`dependencies.ts`). `true` is `{ protocol: 'tcp' }`.
    */
   databaseProxy?: boolean | { protocol: 'tcp' | 'postgres' };
+  /**
+   * Ctrl-C / SIGTERM during the start: the `local` environment stops starting at its next step (a
+   * health check in progress included), tears down what it started and throws `INTERRUPTED`.
+   */
+  signal?: AbortSignal;
 }
 
 /** `round-robin`, `random`, or `sticky` by a request header (falling back to the client address). */

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawnInOwnSession } from './own-session.js';
 
 /**
  * The guarantee that survives `kill -9 whatbreaks`: a tiny watchdog process, started on first use in a
@@ -51,8 +52,7 @@ let child: ChildProcess | undefined;
 
 function send(line: string): void {
   if (!child) {
-    child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE], {
-      detached: true,
+    child = spawnInOwnSession(process.execPath, ['-e', WATCHDOG_SOURCE], {
       stdio: ['pipe', 'ignore', 'ignore'],
       // It needs nothing from our environment, and must not look like part of the run it guards.
       env: {},

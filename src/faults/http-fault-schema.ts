@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from '../timeline/duration.js';
 
 /**
  * What an HTTP fault is (`http-faults.ts` applies it): its configuration, validated by one schema that the
@@ -22,34 +23,36 @@ export const httpFaultSchema = z
   .discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('status'),
-      /** Status returned, e.g. 503. */
-      status: z.int().min(100).max(599),
-      /** Response body; default empty. */
-      body: z.string().default(''),
+      status: z.int().min(100).max(599).meta({ description: 'Status returned, e.g. 503.' }),
+      body: z.string().default('').meta({ description: 'Response body; default empty.' }),
       headers: z.record(z.string(), z.string()).default({}),
       onStart: onStartSchema.default('let-finish'),
       ...selection,
     }),
     z.strictObject({
       type: z.literal('abort'),
-      /** Body bytes sent before the connection is destroyed; absent = destroy before the headers. */
-      afterBytes: z.int().nonnegative().optional(),
-      /** Destroy with a TCP RST (`resetAndDestroy`) instead of a FIN. */
-      reset: z.boolean().default(false),
+      afterBytes: z.int().nonnegative().optional().meta({
+        description:
+          'Body bytes sent before the connection is destroyed; absent = destroy before the headers.',
+      }),
+      reset: z
+        .boolean()
+        .default(false)
+        .meta({ description: 'Destroy with a TCP RST (`resetAndDestroy`) instead of a FIN.' }),
       onStart: onStartSchema.default('let-finish'),
       ...selection,
     }),
     z.strictObject({
       type: z.literal('delay'),
-      /** Hold each request this long before forwarding it, ms. */
-      delayMs: z.int().nonnegative(),
+      delayMs: durationMs.meta({ description: 'Hold each request this long before forwarding it, ms.' }),
       onStart: onStartSchema.exclude(['fail-in-flight']).default('let-finish'),
       ...selection,
     }),
   ])
   .refine((f) => f.first === undefined || f.probability === undefined, {
     message: 'give first or probability, not both',
-  });
+  })
+  .meta({ jsonSchema: { not: { required: ['first', 'probability'] } } });
 /** An HTTP fault as written (defaults not applied). */
 export type HttpFaultInput = z.input<typeof httpFaultSchema>;
 export type HttpFault = z.output<typeof httpFaultSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs } from '../timeline/duration.js';
+import { durationMs, positiveDurationMs } from '../timeline/duration.js';
 import type { Holds, Invariant, InvariantResult, TrialObservation } from './types.js';
 import { MAX_WITNESSES_KEPT } from './types.js';
 
@@ -29,30 +29,41 @@ import { MAX_WITNESSES_KEPT } from './types.js';
  *
  * Witnesses: `{ problem: 'duplicate', key, executions, by, at }` and `{ problem: 'missed', key, tickStartsAt }`.
  */
-export const config = z.strictObject({
-  type: z.literal('exactly-once'),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  /** Returns one row per execution. */
-  query: z.string().min(1),
-  /** Columns that identify one unit of work. */
-  key: z.array(z.string().min(1)).min(1),
-  /** Column naming who executed it (instance, worker). */
-  by: z.string().min(1).optional(),
-  /** Column saying when it was executed. */
-  at: z.string().min(1).optional(),
-  atLeastOnce: z
-    .strictObject({
-      tickColumn: z.string().min(1),
-      /** Length of one tick unit, ms: tick t covers epoch ms [t·tickMs, (t+1)·tickMs). */
-      tickMs: z.int().positive().default(1_000),
-      /** Only ticks divisible by `step` are expected. */
-      step: z.int().positive().default(1),
-      /** Judge a tick only once this long has passed after its end, ms (`3s`). */
-      graceMs: durationMs.default(0),
-    })
-    .optional(),
-});
+export const config = z
+  .strictObject({
+    type: z.literal('exactly-once'),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    query: z.string().min(1).meta({ description: 'Returns one row per execution.' }),
+    key: z.array(z.string().min(1)).min(1).meta({ description: 'Columns that identify one unit of work.' }),
+    by: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'Column naming who executed it (instance, worker).' }),
+    at: z.string().min(1).optional().meta({ description: 'Column saying when it was executed.' }),
+    atLeastOnce: z
+      .strictObject({
+        tickColumn: z.string().min(1),
+        tickMs: positiveDurationMs.default(1_000).meta({
+          description: 'Length of one tick unit, ms: tick t covers epoch ms [t·tickMs, (t+1)·tickMs).',
+        }),
+        step: z
+          .int()
+          .positive()
+          .default(1)
+          .meta({ description: 'Only ticks divisible by `step` are expected.' }),
+        graceMs: durationMs
+          .default(0)
+          .meta({ description: 'Judge a tick only once this long has passed after its end, ms (`3s`).' }),
+      })
+      .optional(),
+  })
+  .meta({
+    description:
+      "`exactly-once`: every unit of work happened once. A ledger `query` returns one row per execution (a cron task run, a charge, a delivered message); rows sharing the `key` columns are duplicates. With `atLeastOnce`, every tick inside the trial's window must also be there: none missed.",
+    yaml: '- type: exactly-once\n  name: each-tick-once\n  query: SELECT task, tick, instance, executed_at FROM task_executions\n  key: [task, tick]          # one execution per (task, tick)\n  by: instance               # who executed it (witnesses name both replicas)\n  at: executed_at            # when (witnesses show both times)\n  atLeastOnce:\n    tickColumn: tick         # one of `key`; integer, tick t covers [t·tickMs, (t+1)·tickMs) epoch ms\n    tickMs: 1000\n    step: 1                  # only ticks divisible by step are expected (every 5th second: 5)\n    graceMs: 3s              # a tick is judged only once graceMs have passed after it ended',
+  });
 export type ExactlyOnceConfig = z.output<typeof config>;
 
 type Row = Record<string, unknown>;

@@ -29,12 +29,12 @@ const OPTS: HerdOptions = {
 /** Steady traffic: `perSec` first attempts a second, spread uniformly, over [from, to). */
 function steady(perSec: number, from: number, to: number, random: () => number): HerdArrival[] {
   const n = Math.round(((to - from) / 1000) * perSec);
-  return Array.from({ length: n }, () => ({ atMs: from + random() * (to - from), attempt: 1 }));
+  return Array.from({ length: n }, () => ({ atMs: from + random() * (to - from), retry: false }));
 }
 
 /** `size` retries arriving within `spreadMs` of `atMs`. */
 function burst(atMs: number, size: number, spreadMs: number, random: () => number): HerdArrival[] {
-  return Array.from({ length: size }, () => ({ atMs: atMs + random() * spreadMs, attempt: 2 }));
+  return Array.from({ length: size }, () => ({ atMs: atMs + random() * spreadMs, retry: true }));
 }
 
 describe('analyzeHerd', () => {
@@ -69,13 +69,48 @@ describe('analyzeHerd', () => {
     const arrivals = [
       ...steady(125, 0, 14_000, r),
       // Every call retried a few times during the outage: 3× the traffic, spread by full jitter.
-      ...steady(250, 2000, 7000, r).map((a) => ({ ...a, attempt: 2 })),
+      ...steady(250, 2000, 7000, r).map((a) => ({ ...a, retry: true })),
     ];
     const h = analyzeHerd('upstream', arrivals, OPTS);
     expect(h.waves).toEqual([]);
     expect(h.pattern).toBe('none');
     expect(h.peakToMean).toBeLessThan(3);
     expect(h.recoveryMs).toBe(0);
+  });
+
+  /** 200 calls/s, one every 5 ms, answered at once (none in flight): 10 per bucket, no attempt header. */
+  const even = (): HerdArrival[] =>
+    Array.from({ length: 2800 }, (_, i) => ({ atMs: i * 5 + 0.5, endMs: i * 5 + 1 }));
+
+  it('takes in the buckets around a peak that are over half its threshold: a smeared wave counts whole', () => {
+    // A batch of 80 calls spread over 250 ms on top of 10 per bucket: [20, 25, 35, 30, 20]. Only one
+    // bucket is over 3× the level (30); with its neighbours over halfway (20) the wave holds 90 calls,
+    // 60 over the level.
+    const batch = [10, 15, 25, 20, 10].flatMap((size, b) =>
+      Array.from({ length: size }, (_, i) => ({
+        atMs: 4000 + b * 50 + (i + 0.5) * (50 / size),
+        endMs: 4000,
+      })),
+    );
+    const h = analyzeHerd('upstream', [...even(), ...batch], { ...OPTS, minWaveSize: 50 });
+    expect(h.waves).toEqual([
+      { startMs: 4050, sinceOutageMs: 2050, size: 90, excess: 60, retries: 60, peak: 35, buckets: 3 },
+    ]);
+    expect(h.retriesFrom).toBe('excess');
+  });
+
+  it('does not take the backlog of a stall for a wave: calls missing just before a burst count against it', () => {
+    // The process stamping the calls stalls for 400 ms, then the 80 calls it held arrive at once.
+    const stalled = even().map((a) =>
+      a.atMs >= 4000 && a.atMs < 4400 ? { ...a, atMs: 4400 + (a.atMs - 4000) / 40 } : a,
+    );
+    expect(analyzeHerd('upstream', stalled, { ...OPTS, minWaveSize: 50 }).waves).toEqual([]);
+    // The same 80 calls on top of the traffic are a wave.
+    const extra = even()
+      .filter((a) => a.atMs >= 4000 && a.atMs < 4400)
+      .map((a) => ({ ...a, atMs: 4400 + (a.atMs - 4000) / 40 }));
+    const h = analyzeHerd('upstream', [...even(), ...extra], { ...OPTS, minWaveSize: 50 });
+    expect(h.waves.map((w) => [w.sinceOutageMs, w.size, w.excess])).toEqual([[2400, 90, 80]]);
   });
 
   it('says the rate did not recover when it stays away from steady until the end', () => {
@@ -103,7 +138,15 @@ describe('analyzeHerd', () => {
       let t = 0;
       return [0, ...gaps].map((g, i) => {
         t += g;
-        return { startMs: t, sinceOutageMs: t, size: sizes[i] ?? 100, retries: 1, peak: 1, buckets: 1 };
+        return {
+          startMs: t,
+          sinceOutageMs: t,
+          size: sizes[i] ?? 100,
+          excess: 1,
+          retries: 1,
+          peak: 1,
+          buckets: 1,
+        };
       });
     };
     expect(patternOf(waves([]))).toBe('none');

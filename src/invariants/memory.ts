@@ -22,13 +22,21 @@ import type { Invariant, InvariantResult } from './types.js';
  * - `true` otherwise.
  * A replica that exits with a code (not killed) is not this invariant's business: the run reports it.
  */
-export const config = z.strictObject({
-  type: z.literal('memory'),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  /** Highest acceptable RSS of one replica's process tree, MiB. */
-  ceilingMiB: z.number().positive(),
-});
+export const config = z
+  .strictObject({
+    type: z.literal('memory'),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    ceilingMiB: z
+      .number()
+      .positive()
+      .meta({ description: "Highest acceptable RSS of one replica's process tree, MiB." }),
+  })
+  .meta({
+    description:
+      "`memory`: a memory ceiling per replica. Holds when every replica's peak RSS (its whole process tree, sampled every 50 ms by `observe/rss-sampler.ts`) stayed at or under `ceilingMiB` and no replica was killed by a signal during the trial (the kernel's OOM killer, an enforced limit — `target.memoryLimitMiB` — or anything else that SIGKILLs a service in production).",
+    yaml: '- type: memory\n  name: export-fits-in-256-mib\n  ceilingMiB: 256',
+  });
 export type MemoryInvariantConfig = z.output<typeof config>;
 
 export function create(cfg: MemoryInvariantConfig): Invariant {

@@ -31,20 +31,50 @@ const bound = z
   })
   .refine((b) => b.exactly !== undefined || b.min !== undefined || b.max !== undefined, {
     message: 'give exactly, min or max',
-  });
+  })
+  .meta({ jsonSchema: { anyOf: [{ required: ['exactly'] }, { required: ['min'] }, { required: ['max'] }] } });
+
+/** What is wrong with an `allowed` entry, said plainly (zod would say only "Invalid input"). */
+function allowedStatusError(iss: { input?: unknown }): string {
+  const v = iss.input;
+  if (typeof v === 'string' && /^\s*\d+\s*$/.test(v)) {
+    return `${JSON.stringify(v)} is a string: write the status as a number, ${v.trim()}, without quotes`;
+  }
+  if (typeof v === 'number')
+    return `${v} is not an HTTP status: use a whole number from 100 to 599, or error`;
+  return `${JSON.stringify(v)} is not a status: use a number from 100 to 599, or error (no response)`;
+}
 
 export const config = z
   .strictObject({
     type: z.literal('responses'),
     name: z.string().min(1),
     description: z.string().optional(),
-    allowed: z.array(z.union([z.int().min(100).max(599), z.literal('error')])).optional(),
+    allowed: z
+      .array(z.union([z.int().min(100).max(599), z.literal('error')], { error: allowedStatusError }))
+      .optional()
+      .meta({
+        description:
+          'Statuses every response must have, as numbers (`200`, not `"200"`); `error` allows a request that got no response (reset, timeout).',
+        examples: [[200, 409]],
+      }),
     counts: z
       .record(z.string().regex(STATUS_KEY, 'a status (409), a class (2xx) or error'), bound)
-      .optional(),
+      .optional()
+      .meta({
+        description:
+          'Bounds per status (`409`), status class (`2xx`, `5xx`) or `error`, each `{ exactly | min | max }` (a number of responses).',
+        examples: [{ '2xx': { exactly: 1 }, '5xx': { max: 0 } }],
+      }),
   })
   .refine((c) => c.allowed !== undefined || c.counts !== undefined, {
     message: 'give allowed, counts or both',
+  })
+  .meta({
+    jsonSchema: { anyOf: [{ required: ['allowed'] }, { required: ['counts'] }] },
+    description:
+      '`responses`: what the clients were told. Two kinds of rule: - `allowed`: statuses every response must have (a request that got none — reset, timeout — is `error` and is never allowed unless `error` is listed); - `counts`: bounds per status (`409`), status class (`2xx`, `5xx`) or `error`, each `{exactly | min | max}`.',
+    yaml: '- type: responses\n  name: single-completion\n  allowed: [200, 409]\n  counts: { 2xx: { exactly: 1 }, 5xx: { max: 0 } }',
   });
 export type ResponsesInvariantConfig = z.output<typeof config>;
 

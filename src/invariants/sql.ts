@@ -20,14 +20,21 @@ import { MAX_WITNESSES_KEPT } from './types.js';
  * A query that fails (syntax, missing table, an error while it runs) makes the verdict `unknown` with the
  * database's message, as does a query of several statements (there is no one result to judge).
  */
-export const config = z.strictObject({
-  type: z.literal('sql'),
-  name: z.string().min(1),
-  description: z.string().optional(),
-  query: z.string().min(1),
-  /** Line per witness for the summary; `{{column}}` is replaced by the row's value. */
-  summary: z.string().optional(),
-});
+export const config = z
+  .strictObject({
+    type: z.literal('sql'),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    query: z.string().min(1),
+    summary: z.string().optional().meta({
+      description: "Line per witness for the summary; `{{column}}` is replaced by the row's value.",
+    }),
+  })
+  .meta({
+    description:
+      '`sql`: a query that returns the rows violating the property. Holds when it returns no row; every row it returns is a witness. Write it the way you would hunt the bug by hand, e.g. trucks whose bookings exceed their capacity.',
+    yaml: '- type: sql\n  name: no-overbooking\n  query: |\n    SELECT t.id AS truck, t.capacity_kg, sum(b.weight_kg) AS booked_kg\n    FROM trucks t JOIN bookings b ON b.truck_id = t.id\n    GROUP BY t.id HAVING sum(b.weight_kg) > t.capacity_kg\n  summary: "truck {{truck}} booked {{booked_kg}} kg of {{capacity_kg}} kg"',
+  });
 export type SqlInvariantConfig = z.output<typeof config>;
 
 function describeRow(template: string | undefined, row: Record<string, unknown>): string {

@@ -11,7 +11,8 @@
  * value       := number [ms | s | %]
  * ```
  *
- * Examples: `p(99) < 200ms`, `p(99.9) <= 1s`, `avg < 50`, `max < 2s` (metric `http_req_duration`);
+ * Examples: `p(99) < 200ms`, `p(99.9) <= 1s`, `avg < 50`, `max < 2s` (metric `http_req_duration`, the
+ * default when neither the expression nor the block names one);
  * `error_rate < 1%` (metric in the expression, aggregation `rate` by default); `rate >= 1900` with
  * metric `http_reqs` (req/s); `min >= 2000001` with metric `response_lines`.
  *
@@ -38,6 +39,9 @@ export const METRICS = {
   response_bytes: 'trend',
 } as const;
 export type MetricName = keyof typeof METRICS;
+
+/** The metric of an expression that names none and of a block without `metric`. */
+export const DEFAULT_METRIC: MetricName = 'http_req_duration';
 
 export type Aggregation =
   | { kind: 'p'; percentile: number }
@@ -79,11 +83,8 @@ export function parseThreshold(expr: string, metric?: string): Threshold {
     name = first.text;
     i++;
   }
-  if (name === undefined) {
-    throw new Error(
-      `no metric: give 'metric' or start the expression with one of ${Object.keys(METRICS).join(', ')}`,
-    );
-  }
+  // `p(99) < 200ms` alone is about response times, as in the README: the default metric.
+  name ??= DEFAULT_METRIC;
   if (!(name in METRICS))
     throw new Error(`unknown metric '${name}'; known: ${Object.keys(METRICS).join(', ')}`);
   const kind = METRICS[name as MetricName];
@@ -150,4 +151,34 @@ export function compare(observed: number, op: Op, value: number): boolean {
 
 export function describeAggregation(a: Aggregation): string {
   return a.kind === 'p' ? `p(${a.percentile})` : a.kind;
+}
+
+/**
+ * A regular expression (source, ECMA-262) that matches exactly the expressions `parseThreshold` accepts
+ * with block metric `metric`, for the scenario format's JSON Schema (an editor flags a bad expression as
+ * the loader does). `threshold-expr.test.ts` checks the two agree on generated expressions.
+ */
+export function thresholdExprPattern(metric: MetricName | undefined): string {
+  const pct = String.raw`(?=[\d.]*[1-9])0*(?:100(?:\.0*)?|\d{1,2}(?:\.\d*)?|\.\d+)`;
+  const op = '(?:<=|>=|==|!=|<|>)';
+  const body = (m: MetricName, afterName: boolean) => {
+    const kind = METRICS[m];
+    const trend = kind === 'trend' || kind === 'trend-ms';
+    const agg = trend
+      ? String.raw`(?:p\(\s*${pct}\s*\)|avg|min|max|med)`
+      : kind === 'rate'
+        ? 'rate'
+        : '(?:count|rate)';
+    const unit = kind === 'trend-ms' ? '(?:ms|s)?' : kind === 'rate' ? '%?' : '';
+    // After a metric name a word needs a space (`http_reqs count`); an operator does not.
+    const lead = afterName ? String.raw`\s+` : String.raw`\s*`;
+    const aggregation = trend ? `${lead}${agg}` : `(?:${lead}${agg})?`;
+    return String.raw`${aggregation}\s*${op}\s*-?\d+(?:\.\d+)?${unit}`;
+  };
+  const named = (m: MetricName) => `${m}${body(m, true)}`;
+  const alternatives =
+    metric === undefined
+      ? [...(Object.keys(METRICS) as MetricName[]).map(named), body(DEFAULT_METRIC, false)]
+      : [named(metric), body(metric, false)];
+  return String.raw`^\s*(?:${alternatives.join('|')})\s*$`;
 }

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { LoadResult, RequestRecord } from '../load/types.js';
-import { compare, describeAggregation, METRICS, parseThreshold, type Threshold } from './threshold-expr.js';
+import {
+  compare,
+  describeAggregation,
+  METRICS,
+  type MetricName,
+  parseThreshold,
+  type Threshold,
+  thresholdExprPattern,
+} from './threshold-expr.js';
 import type { Invariant, InvariantResult } from './types.js';
 
 /**
@@ -30,20 +38,50 @@ export const config = z
     type: z.literal('threshold'),
     name: z.string().min(1),
     description: z.string().optional(),
-    /** Metric the expression is about; may instead open the expression (`error_rate < 1%`). */
     metric: z
+      .enum(Object.keys(METRICS) as [MetricName, ...MetricName[]])
+      .optional()
+      .meta({
+        description:
+          'Metric the expression is about; may instead open the expression (`error_rate < 1%`); default `http_req_duration`.',
+      }),
+    expr: z
       .string()
-      .refine((m) => m in METRICS, { message: `unknown metric; known: ${Object.keys(METRICS).join(', ')}` })
-      .optional(),
-    expr: z.string().min(1),
+      .min(1)
+      .meta({
+        description:
+          'The rule: `[metric] aggregation op value`, e.g. `p(99) < 200ms`, `error_rate < 1%`, `rate >= 1900` (metric `http_reqs`). Aggregations: `p(N)`, `avg`, `min`, `max`, `med` (durations, ms or `s`), `rate`, `count`. Operators: `<`, `<=`, `>`, `>=`, `==`, `!=`.',
+        examples: ['p(99) < 200ms', 'error_rate < 1%'],
+      }),
   })
-  .superRefine((c, ctx) => {
-    if (c.metric !== undefined && !(c.metric in METRICS)) return; // reported on `metric` already
-    try {
-      parseThreshold(c.expr, c.metric);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['expr'], message: (err as Error).message });
-    }
+  .superRefine(
+    (c, ctx) => {
+      // Runs even when another field (a missing name) failed: every problem is reported at once.
+      if (typeof c?.expr !== 'string' || (c.metric !== undefined && !(c.metric in METRICS))) return;
+      try {
+        parseThreshold(c.expr, c.metric);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['expr'], message: (err as Error).message });
+      }
+    },
+    { when: () => true },
+  )
+  .meta({
+    jsonSchema: {
+      anyOf: [
+        {
+          not: { required: ['metric'] },
+          properties: { expr: { type: 'string', pattern: thresholdExprPattern(undefined) } },
+        },
+        ...(Object.keys(METRICS) as MetricName[]).map((m) => ({
+          required: ['metric'],
+          properties: { metric: { const: m }, expr: { type: 'string', pattern: thresholdExprPattern(m) } },
+        })),
+      ],
+    },
+    description:
+      '`threshold`: a k6-style threshold on what the load measured, in the grammar of `threshold-expr.ts`.',
+    yaml: '- type: threshold\n  name: p99-under-200ms\n  metric: http_req_duration\n  expr: "p(99) < 200ms"\n- type: threshold\n  name: few-errors\n  expr: "error_rate < 1%"',
   });
 export type ThresholdInvariantConfig = z.output<typeof config>;
 

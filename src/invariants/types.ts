@@ -18,6 +18,12 @@ export interface Invariant {
   check(trial: TrialObservation): Promise<InvariantResult>;
 }
 
+/** What the scenario declares besides its invariants, for an invariant type's scenario-time `check`. */
+export interface InvariantCheckContext {
+  /** Per dependency: its proxy kind (`http`, `tcp`, `none`) and the request headers its HTTP proxy records. */
+  dependencies: Readonly<Record<string, { proxy: string; recordHeaders: readonly string[] }>>;
+}
+
 /** Jepsen-style: `true` holds, `false` violated, `'unknown'` could not be decided (never counted as a pass). */
 export type Holds = true | false | 'unknown';
 

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killGroup } from '../env/teardown.js';
-import { create } from './client-population.js';
-import type { LoadResult } from './types.js';
+import { create, skippedBefore } from './client-population.js';
+import type { LoadCounters, LoadResult } from './types.js';
 
 /**
  * The client population against a real HTTP server in a child process (its own event loop): 10,000
@@ -46,6 +46,7 @@ async function server(delayMs: number): Promise<URL> {
 async function run(
   url: URL,
   cfg: { clients: number; intervalMs: number; durationMs: number; rampMs?: number },
+  progress?: LoadCounters,
 ): Promise<LoadResult> {
   const t0 = performance.now();
   return create({
@@ -59,6 +60,7 @@ async function run(
     signal: new AbortController().signal,
     healthPath: '/health',
     render: (i) => ({ index: i, method: 'POST', path: '/x', headers: {}, body: Buffer.from('{}') }),
+    progress,
   });
 }
 
@@ -87,7 +89,8 @@ describe('client-population', () => {
     // Each response takes 250 ms; clients want one every 100 ms: they send at ticks 0, 300, 600, 900 of their phase.
     const url = await server(250);
     const cfg = { clients: 20, intervalMs: 100, durationMs: 1_000, rampMs: 100 };
-    const r = await run(url, cfg);
+    const progress: LoadCounters = { sent: 0, answered: 0 };
+    const r = await run(url, cfg, progress);
     const byClient = new Map<number, typeof r.records>();
     for (const rec of r.records) byClient.set(rec.connection, [...(byClient.get(rec.connection) ?? []), rec]);
     expect(byClient.size).toBe(20);
@@ -111,5 +114,23 @@ describe('client-population', () => {
       }
       expect(recs.length).toBeLessThanOrEqual(4);
     }
+    // Every tick before the end that a client did not send at was skipped, and counted.
+    let expected = 0;
+    for (const [k, recs] of byClient) {
+      const phase = start + (k * cfg.rampMs) / cfg.clients;
+      expected += Math.ceil((start + cfg.durationMs - phase) / cfg.intervalMs - 1e-9) - recs.length;
+    }
+    expect(expected).toBeGreaterThan(0);
+    expect(r.skippedTicks).toBe(expected);
+    expect(r.warnings.join('\n')).toContain(`${expected} client ticks skipped`);
+    // The progress counters saw every request go out and come back.
+    expect(progress).toMatchObject({ sent: r.records.length, answered: r.records.length });
+  });
+
+  it('counts only the skipped ticks that were due before the end of the load', () => {
+    expect(skippedBefore(100, 3, 100, 1000)).toBe(3);
+    expect(skippedBefore(800, 3, 100, 1000)).toBe(2); // 800, 900; 1000 was never due
+    expect(skippedBefore(1000, 2, 100, 1000)).toBe(0);
+    expect(skippedBefore(850, 1, 100, 900)).toBe(1);
   });
 });

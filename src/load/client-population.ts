@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { z } from 'zod';
 import { requestTemplateSchema } from '../scenario/request-template.js';
-import { durationMs } from '../timeline/duration.js';
+import { durationMs, positiveDurationMs } from '../timeline/duration.js';
 import { errorCode } from './burst/undici-common.js';
 import type { LoadExecutor } from './executor.js';
 import type { PreparedRequest, RequestRecord } from './types.js';
@@ -35,22 +35,34 @@ import type { PreparedRequest, RequestRecord } from './types.js';
  * (including any wait for a pool connection). A generator that sends late (p99 of send − tick over
  * `LATE_MS`) carries a warning: it, not only the target, shaped the load.
  */
-export const config = z.strictObject({
-  type: z.literal('client-population'),
-  /** Virtual clients. */
-  clients: z.int().min(1).max(100_000).default(1_000),
-  /** Pacing of each client: one request per interval, ms (`2s`, `500ms`). */
-  intervalMs: durationMs.refine((v) => v > 0, 'must be positive'),
-  /** Clients start staggered evenly over this long, ms; 0 starts them all at once. Default `intervalMs`. */
-  rampMs: durationMs.optional(),
-  /** How long clients start new requests, ms; in-flight ones are then awaited. */
-  durationMs: durationMs.refine((v) => v > 0, 'must be positive'),
-  /** Keep-alive connections to the target shared by all clients; default min(clients, 1000). */
-  connections: z.int().min(1).max(20_000).optional(),
-  /** Deadline of each request: for its response headers, then between body chunks, ms (undici's timeouts). */
-  timeoutMs: z.int().positive().default(30_000),
-  request: requestTemplateSchema,
-});
+export const config = z
+  .strictObject({
+    type: z.literal('client-population'),
+    clients: z.int().min(1).max(100_000).default(1_000).meta({ description: 'Virtual clients.' }),
+    intervalMs: positiveDurationMs.meta({
+      description: 'Pacing of each client: one request per interval, ms (`2s`, `500ms`).',
+    }),
+    rampMs: durationMs.optional().meta({
+      description:
+        'Clients start staggered evenly over this long, ms; 0 starts them all at once. Default `intervalMs`.',
+    }),
+    durationMs: positiveDurationMs.meta({
+      description: 'How long clients start new requests, ms; in-flight ones are then awaited.',
+    }),
+    connections: z.int().min(1).max(20_000).optional().meta({
+      description: 'Keep-alive connections to the target shared by all clients; default min(clients, 1000).',
+    }),
+    timeoutMs: positiveDurationMs.default(30_000).meta({
+      description:
+        "Deadline of each request: for its response headers, then between body chunks, ms (undici's timeouts).",
+    }),
+    request: requestTemplateSchema,
+  })
+  .meta({
+    description:
+      "`client-population`: K virtual clients — users, devices, services — each calling the target at its own steady pace, the way a population of callers does (k6's `constant-vus` with a pacing, per client).",
+    yaml: 'load:\n  type: client-population\n  clients: 1000        # default 1,000\n  intervalMs: 2s       # each client: one request every 2 s, on its own phase\n  rampMs: 2s           # client k starts at k·rampMs/clients: phases spread evenly\n  durationMs: 14s      # new requests until then; those in flight are awaited\n  request: { method: POST, path: /api/checkout, json: { amount: 4200 } }',
+  });
 export type ClientPopulationConfig = z.output<typeof config>;
 
 /** A send later than this after its tick counts as generator lag, ms. */
@@ -113,6 +125,15 @@ function sleeper(clock: () => number, signal: AbortSignal) {
   };
 }
 
+/**
+ * Of the `missed` ticks `first`, `first + intervalMs`, …, how many fall before `endAtMs` (ticks at or after
+ * the end of the load were never due).
+ */
+export function skippedBefore(first: number, missed: number, intervalMs: number, endAtMs: number): number {
+  if (first >= endAtMs) return 0;
+  return Math.min(missed, Math.ceil((endAtMs - first) / intervalMs - 1e-9));
+}
+
 export function create(cfg: ClientPopulationConfig): LoadExecutor {
   const rampMs = cfg.rampMs ?? cfg.intervalMs;
   const connections = cfg.connections ?? Math.min(cfg.clients, 1000);
@@ -127,6 +148,8 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
       });
       const records: RequestRecord[] = [];
       const lags: number[] = [];
+      const progress = ctx.progress;
+      let skippedTicks = 0;
       let next = 0;
       const sleep = sleeper(ctx.clock, ctx.signal);
       try {
@@ -148,12 +171,19 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
             req.headers = { ...req.headers, 'x-client-id': String(k) };
             const sentAtMs = ctx.clock();
             lags.push(sentAtMs - tick);
+            if (progress) progress.sent++;
             const r = await send(pool, req, ctx.clock);
+            if (progress) progress.answered++;
             records.push({ index, connection: k, sentAtMs, intendedAtMs: tick, ...r });
-            // The next tick on this client's phase; ticks that passed while it waited are skipped.
+            // The next tick on this client's phase; ticks that passed while it waited are skipped, and
+            // counted (those before the end of the load only: after it there is no tick to miss).
             const now = ctx.clock();
             tick += cfg.intervalMs;
-            if (tick <= now) tick += Math.ceil((now - tick) / cfg.intervalMs + 1e-9) * cfg.intervalMs;
+            if (tick <= now) {
+              const missed = Math.ceil((now - tick) / cfg.intervalMs + 1e-9);
+              skippedTicks += skippedBefore(tick, missed, cfg.intervalMs, endAtMs);
+              tick += missed * cfg.intervalMs;
+            }
           }
         };
         await Promise.all(Array.from({ length: cfg.clients }, (_, k) => client(k)));
@@ -167,12 +197,18 @@ export function create(cfg: ClientPopulationConfig): LoadExecutor {
           );
         }
         if (ctx.signal.aborted) warnings.push('interrupted: clients stopped early');
+        if (skippedTicks > 0) {
+          warnings.push(
+            `${skippedTicks} client ticks skipped: the client's previous request was still in flight (${((100 * skippedTicks) / (skippedTicks + records.length)).toFixed(1)} % of ticks)`,
+          );
+        }
         return {
           kind: 'client-population',
           records,
           startedAtMs: startAtMs,
           durationMs: ctx.clock() - startAtMs,
           warnings,
+          skippedTicks,
         };
       } finally {
         sleep.dispose();

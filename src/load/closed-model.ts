@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import { z } from 'zod';
 import { requestTemplateSchema } from '../scenario/request-template.js';
+import { positiveDurationMs } from '../timeline/duration.js';
 import type { LoadExecutor } from './executor.js';
 import { type LatencySummary, latencyHistogram, summarizeHistogram } from './latency.js';
 import type { RequestRecord } from './types.js';
@@ -30,20 +31,33 @@ import type { RequestRecord } from './types.js';
  * Closed-model latency suffers from coordinated omission by construction (a stalled target stops the
  * clients from sending): use `constant-arrival-rate` when latency, not throughput, is the question.
  */
-export const config = z.strictObject({
-  type: z.literal('closed-model'),
-  /** Concurrent connections. */
-  connections: z.int().min(1).max(10_000).default(10),
-  /** How long to send, ms. */
-  durationMs: z.int().positive(),
-  /** Requests in flight per connection (HTTP/1.1 pipelining); 1 = none. */
-  pipelining: z.int().min(1).max(100).default(1),
-  /** Per-request timeout, ms (autocannon counts a timeout as an error). */
-  timeoutMs: z.int().positive().default(10_000),
-  /** Responses kept as individual records, the first ones. */
-  keepRecords: z.int().min(0).max(100_000).default(1_000),
-  request: requestTemplateSchema,
-});
+export const config = z
+  .strictObject({
+    type: z.literal('closed-model'),
+    connections: z.int().min(1).max(10_000).default(10).meta({ description: 'Concurrent connections.' }),
+    durationMs: positiveDurationMs.meta({ description: 'How long to send, ms.' }),
+    pipelining: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(1)
+      .meta({ description: 'Requests in flight per connection (HTTP/1.1 pipelining); 1 = none.' }),
+    timeoutMs: positiveDurationMs
+      .default(10_000)
+      .meta({ description: 'Per-request timeout, ms (autocannon counts a timeout as an error).' }),
+    keepRecords: z
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(1_000)
+      .meta({ description: 'Responses kept as individual records, the first ones.' }),
+    request: requestTemplateSchema,
+  })
+  .meta({
+    description:
+      '`closed-model`: N connections, each sending its next request as soon as the previous response arrived (k6 `constant-vus`, wrk, autocannon): throughput under a fixed concurrency. Driven by autocannon (its HTTP/1.1 client is faster than a general-purpose one), in this process.',
+    yaml: 'load:\n  type: closed-model\n  connections: 50\n  durationMs: 10000\n  pipelining: 1\n  request: { method: GET, path: /health }',
+  });
 export type ClosedModelConfig = z.output<typeof config>;
 
 /** Totals over every request of a closed-model run. */
@@ -93,8 +107,13 @@ export function create(cfg: ClosedModelConfig): LoadExecutor {
           const stop = () => instance.stop();
           ctx.signal.addEventListener('abort', stop, { once: true });
           instance.on('done', () => ctx.signal.removeEventListener('abort', stop));
+          const progress = ctx.progress;
           instance.on('response', (client: object, status: number, resBytes: number, ms: number) => {
             responses++;
+            if (progress) {
+              progress.sent = responses;
+              progress.answered = responses;
+            }
             bytes += resBytes;
             statusCounts[String(status)] = (statusCounts[String(status)] ?? 0) + 1;
             h.recordValue(Math.max(1, Math.round(ms * 1000)));

@@ -1,12 +1,13 @@
 import { Client } from 'undici';
 import { z } from 'zod';
 import { requestTemplateSchema } from '../scenario/request-template.js';
+import { durationMs, positiveDurationMs } from '../timeline/duration.js';
 import { DROPPED, LATE_THRESHOLD_MS, openModelStats } from './constant-arrival-rate-stats.js';
 import { CountingRequest } from './counting-request.js';
 import { DueTimer } from './due-timer.js';
 import type { LoadExecutor } from './executor.js';
 import { SendLog } from './send-log.js';
-import type { PreparedRequest } from './types.js';
+import type { LoadCounters, PreparedRequest } from './types.js';
 
 /**
  * `constant-arrival-rate` (k6's name): the open model. Request k is *intended* at
@@ -22,7 +23,7 @@ import type { PreparedRequest } from './types.js';
  *   durationMs: 10000
  *   preAllocatedConnections: 20   # opened and warmed before the clock starts
  *   maxConnections: 200           # grown on demand, one request in flight per connection
- *   request: { method: GET, path: /api/things/{{n}} }
+ *   request: { method: GET, path: "/api/things/{{n}}" }
  * ```
  *
  * Connections: HTTP/1.1 keep-alive, one request in flight each (no pipelining). When a request is due
@@ -55,25 +56,42 @@ import type { PreparedRequest } from './types.js';
 export const config = z
   .strictObject({
     type: z.literal('constant-arrival-rate'),
-    /** Arrival rate, req/s. */
-    rate: z.number().positive().max(1_000_000),
-    /** How long new requests arrive, ms; in-flight requests are then awaited. */
-    durationMs: z.int().positive(),
-    /** Connections opened (one `GET` of the health path each) before the warm-up. */
-    preAllocatedConnections: z.int().min(1).max(10_000).default(10),
-    /** Most connections ever open; default `preAllocatedConnections`. */
-    maxConnections: z.int().min(1).max(10_000).optional(),
-    /** Longest a due request waits for a connection before it is dropped, ms. */
-    maxQueueMs: z.int().positive().default(10_000),
-    /** Deadline of each request from its actual send to the end of its body, ms. */
-    timeoutMs: z.int().positive().default(30_000),
-    /** How long the schedule runs against the health path before the clock starts, ms; 0: no warm-up. */
-    warmUpMs: z.int().min(0).max(60_000).default(500),
+    rate: z.number().positive().max(1_000_000).meta({ description: 'Arrival rate, req/s.' }),
+    durationMs: positiveDurationMs.meta({
+      description: 'How long new requests arrive, ms; in-flight requests are then awaited.',
+    }),
+    preAllocatedConnections: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(10)
+      .meta({ description: 'Connections opened (one `GET` of the health path each) before the warm-up.' }),
+    maxConnections: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .meta({ description: 'Most connections ever open; default `preAllocatedConnections`.' }),
+    maxQueueMs: positiveDurationMs
+      .default(10_000)
+      .meta({ description: 'Longest a due request waits for a connection before it is dropped, ms.' }),
+    timeoutMs: positiveDurationMs
+      .default(30_000)
+      .meta({ description: 'Deadline of each request from its actual send to the end of its body, ms.' }),
+    warmUpMs: durationMs.default(500).meta({
+      description:
+        'How long the schedule runs against the health path before the clock starts, ms; 0: no warm-up.',
+    }),
     request: requestTemplateSchema,
   })
   .refine((c) => c.maxConnections === undefined || c.maxConnections >= c.preAllocatedConnections, {
     message: 'maxConnections must be ≥ preAllocatedConnections',
     path: ['maxConnections'],
+  })
+  .meta({
+    description:
+      "`constant-arrival-rate` (k6's name): the open model. Request k is *intended* at `k × 1000 / rate` ms after the start, whatever happened to the requests before it — users keep arriving while the service stalls. Latency is recorded from the intended send time (corrected for coordinated omission, as wrk2 does; Gil Tene) and from the actual send (uncorrected), both in HDR histograms (`constant-arrival-rate-stats.ts`).",
+    yaml: 'load:\n  type: constant-arrival-rate\n  rate: 2000                    # req/s\n  durationMs: 10000\n  preAllocatedConnections: 20   # opened and warmed before the clock starts\n  maxConnections: 200           # grown on demand, one request in flight per connection\n  request: { method: GET, path: "/api/things/{{n}}" }',
   });
 export type ConstantArrivalRateConfig = z.output<typeof config>;
 
@@ -97,6 +115,8 @@ interface Phase {
   waited: Set<number>;
   /** Whether connections may be opened beyond the pre-allocated ones. */
   grow: boolean;
+  /** Progress counters of the measured phase (absent for the warm-up, or without a display). */
+  progress?: LoadCounters;
 }
 
 /** Pause between the warm-up and the clock's start, for V8's background compilation, ms. */
@@ -135,8 +155,10 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
 
       const send = (c: Connection, due: Due, p: Phase) => {
         inFlight++;
+        if (p.progress) p.progress.sent++;
         c.request = CountingRequest.send(c.client, p.render(due.index), ctx.clock, (r) => {
           p.log.add(due.index, c.id, due.intendedAtMs, r.result());
+          if (p.progress) p.progress.answered++;
           c.request = undefined;
           free.push(c);
           inFlight--;
@@ -243,7 +265,14 @@ export function create(cfg: ConstantArrivalRateConfig): LoadExecutor {
           await new Promise((resolve) => setTimeout(resolve, WARM_UP_REST_MS));
         }
 
-        const measured: Phase = { render: ctx.render, log: new SendLog(), waited: new Set(), grow: true };
+        const measured: Phase = {
+          render: ctx.render,
+          log: new SendLog(),
+          waited: new Set(),
+          grow: true,
+          progress: ctx.progress,
+        };
+        if (ctx.progress) ctx.progress.planned = scheduled;
         const startAtMs = ctx.clock() + 5;
         ctx.measuredLoadStarts?.();
         if (!ctx.signal.aborted) await schedule(measured, startAtMs, intervalMs, scheduled);

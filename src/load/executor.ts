@@ -1,4 +1,4 @@
-import type { LoadResult, PreparedRequest } from './types.js';
+import type { LoadCounters, LoadResult, PreparedRequest } from './types.js';
 
 /**
  * A load executor drives requests at the target for one trial. One file per executor, named for the
@@ -35,4 +35,10 @@ export interface LoadContext {
    * executor is driven outside a run (benchmarks, tests).
    */
   measuredLoadStarts?: () => void;
+  /**
+   * Counters for a progress display, or absent (no display: CI, pipes, benchmarks, tests). An executor
+   * adds to them as it goes — plain number increments, never on the hot path of a burst's release (a
+   * burst counts after it) — and the run reads them on a timer (`run-progress.ts`). No verdict reads them.
+   */
+  progress?: LoadCounters;
 }

@@ -11,11 +11,17 @@ import type { LoadExecutor } from './executor.js';
  * load: { type: idle, durationMs: 10s }
  * ```
  */
-export const config = z.strictObject({
-  type: z.literal('idle'),
-  /** How long the trial lasts: `10s`, `500ms` or a number of ms. */
-  durationMs,
-});
+export const config = z
+  .strictObject({
+    type: z.literal('idle'),
+    /** How long the trial lasts: `10s`, `500ms` or a number of ms. */
+    durationMs,
+  })
+  .meta({
+    description:
+      '`idle`: no requests; the trial just lasts `durationMs` while the target works on its own — a scheduler firing its cron tasks, a consumer draining a queue — and the fault timeline runs beside it.',
+    yaml: 'load: { type: idle, durationMs: 10s }',
+  });
 export type IdleConfig = z.output<typeof config>;
 
 /** Known in advance: the timeline validator rejects faults planned after it. */

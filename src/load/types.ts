@@ -45,6 +45,18 @@ export interface RequestRecord {
   bodyLines?: number;
 }
 
+/**
+ * What an executor has done so far in a trial, for a progress display: requests sent and answered
+ * (a response or an error), how many it plans (when known), and what it is doing (`stage`, e.g.
+ * `opening 200 connections`). Measured load only: warm-up requests are not counted.
+ */
+export interface LoadCounters {
+  sent: number;
+  answered: number;
+  planned?: number;
+  stage?: string;
+}
+
 /** The outcome of one load phase of one trial. */
 export interface LoadResult {
   /** Executor type, e.g. `burst`. */
@@ -76,6 +88,11 @@ export interface LoadResult {
   failed?: string;
   /** Open model (`constant-arrival-rate`): schedule adherence and corrected/uncorrected latency. */
   openModel?: OpenModelStats;
+  /**
+   * Client population (`client-population`): ticks at which a client sent nothing because its previous
+   * request was still in flight (skipped, not made up: `client-population.ts`).
+   */
+  skippedTicks?: number;
   /** Closed model (`closed-model`): totals over every request, when `records` keeps only a sample. */
   aggregate?: AggregateLoad;
 }

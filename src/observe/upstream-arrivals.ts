@@ -19,8 +19,11 @@ export interface UpstreamArrival {
   path: string;
   /** `x-client-id` of the call, if the target passed it on. */
   clientId?: string;
-  /** `x-attempt` (1 = first try, 2 = first retry …), if the target sent it. */
-  attempt?: number;
+  /**
+   * The request headers the proxy records (the dependency's `recordHeaders`, lower-case names), as sent;
+   * e.g. the attempt header the `herd` invariant reads (`x-attempt` by default).
+   */
+  headers: Readonly<Record<string, string>>;
   status?: number;
   /** `ok`, `fault` (answered by a fault), `aborted`, `reset`, `upstream-error`, `client-gone`, `pending`. */
   outcome: HttpRequestRecord['outcome'];
@@ -65,13 +68,12 @@ export function recordUpstreamArrivals(
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 function toArrival(r: HttpRequestRecord, origin: number): UpstreamArrival {
-  const attempt = Number(r.headers['x-attempt']);
   return {
     atMs: round(r.atMs - origin),
     ...(r.endMs !== undefined ? { endMs: round(r.endMs - origin) } : {}),
     path: r.path,
     ...(r.headers['x-client-id'] !== undefined ? { clientId: r.headers['x-client-id'] } : {}),
-    ...(Number.isInteger(attempt) && attempt > 0 ? { attempt } : {}),
+    headers: r.headers,
     ...(r.status !== undefined ? { status: r.status } : {}),
     outcome: r.outcome,
     ...(r.fault ? { fault: r.fault } : {}),

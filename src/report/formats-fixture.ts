@@ -71,7 +71,15 @@ export function fixtureReport(): RunReport {
   t2.faults = [
     { type: 'kill-replica', atMs: 0, startMs: 104, endMs: 108, detail: 'SIGKILL', outcome: 'applied' },
   ];
-  t2.herd = { bucketMs: 100, buckets: [3, 9, 1, 0, 12] };
+  // Bare counts plus the waves the analysis would report (renderers accept both shapes).
+  t2.herd = {
+    bucketMs: 100,
+    buckets: [3, 9, 1, 0, 12],
+    waves: [
+      { startMs: 100, sinceOutageMs: 0, size: 9, buckets: 1 },
+      { startMs: 400, sinceOutageMs: 300, gapMs: 300, size: 12, buckets: 1 },
+    ],
+  } as unknown as TrialReport['herd'];
   t2.rss = [
     {
       replica: 1,
@@ -98,5 +106,51 @@ export function fixtureReport(): RunReport {
     aborted: false,
     summary: { trials: 2, passed: 1, failed: 1, unknown: 0, aborted: 0, reproductionRate: 0.5 },
     trials: [trial(1), t2],
+  };
+}
+
+/**
+ * A run that broke off before its first trial: the target exited at start (`TARGET_FAILED`, with its last
+ * log lines in the message, as `target-process.ts` writes them). No trial, so no rate and no interval.
+ */
+export function brokenOffReport(): RunReport {
+  const r = fixtureReport();
+  return {
+    ...r,
+    verdict: 'unknown',
+    trials: [],
+    summary: { trials: 0, passed: 0, failed: 0, unknown: 0, aborted: 0, reproductionRate: 0 },
+    error: {
+      code: 'TARGET_FAILED',
+      message:
+        'target exited before it became healthy (exit code 1)\nlast lines of /r/logs/target-1.log:\n  | Error: listen EADDRINUSE\n  |     at Server.listen (node:net:1)\n  | ```fence``` <b>',
+      hint: 'its whole log: /r/logs/target-1.log',
+    },
+  };
+}
+
+/** One trial whose load sent nothing (it failed before its first request): `unknown`, no latency. */
+export function emptyTrialReport(): RunReport {
+  const r = fixtureReport();
+  const t = r.trials[0]!;
+  const empty: TrialReport = {
+    ...t,
+    verdict: 'unknown',
+    inconclusive: 'the load failed: ECONNREFUSED',
+    invariants: [],
+    load: {
+      ...t.load,
+      requests: 0,
+      sendSpreadMs: undefined,
+      statusCounts: {},
+      latency: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
+      records: [],
+    },
+  };
+  return {
+    ...r,
+    verdict: 'unknown',
+    trials: [empty],
+    summary: { trials: 1, passed: 0, failed: 0, unknown: 1, aborted: 0, reproductionRate: 0 },
   };
 }

@@ -14,18 +14,38 @@ export interface Band {
   x0: number;
   x1: number;
   label: string;
+  /** Shown on the chart when the label is long (the label stays the tooltip). */
+  shortLabel?: string;
 }
 
 export interface ChartFrame {
   title: string;
   xLabel: string;
   yLabel: string;
-  /** Pixels. */
+  /** Pixels of the view box; the page scales a chart to its column's width (`report.html`'s CSS). */
   width?: number;
   height?: number;
 }
 
-const M = { left: 64, right: 16, top: 28, bottom: 44 };
+/** Width of a full-width chart's view box, px: about the page's width, so text stays near 11 px. */
+export const CHART_WIDTH = 1200;
+
+/**
+ * Margins, px. `right` leaves room for the last x tick's label (centred on the axis end) and the legend,
+ * so nothing is cut off at the right edge.
+ */
+const M = { left: 64, right: 48, top: 28, bottom: 44 };
+
+/** Options every chart with a numeric x axis takes. */
+export interface XAxis {
+  /**
+   * A fixed x domain (widened to nice ticks), e.g. one per trial so that its time charts line up and
+   * their fault bands fall on the same pixels. Default: the data's extent.
+   */
+  xDomain?: [number, number];
+  /** Tick label of an x value, e.g. ms shown as seconds. Default: `axisFormat` over the ticks. */
+  xTickFormat?: (v: number) => string;
+}
 
 export function escapeXml(s: string): string {
   return s.replace(
@@ -58,12 +78,23 @@ export function niceTicks(
   return { min: lo, max: hi, ticks };
 }
 
-function fmtTick(v: number): string {
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e6) return `${(v / 1e6).toPrecision(3)}M`;
-  if (a >= 1e4) return `${(v / 1e3).toPrecision(3)}k`;
-  return Number(v.toPrecision(4)).toString();
+/**
+ * One number format for all the ticks of an axis: the unit (none, k, M) from the largest tick, the decimals
+ * from the step — `0 2k 4k … 14k`, or `0 0.5 1 1.5`, never `8000` beside `10.0k`.
+ */
+export function axisFormat(ticks: readonly number[]): (v: number) => string {
+  const largest = Math.max(0, ...ticks.map((t) => Math.abs(t)));
+  const [div, suffix] = largest >= 1e6 ? [1e6, 'M'] : largest >= 1e4 ? [1e3, 'k'] : [1, ''];
+  let step = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < ticks.length; i++) step = Math.min(step, Math.abs(ticks[i]! - ticks[i - 1]!));
+  const scaled = Number.isFinite(step) && step > 0 ? step / div : 1;
+  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(scaled) + 1e-9)));
+  return (v) => (v === 0 ? '0' : `${(v / div).toFixed(decimals)}${suffix}`);
+}
+
+/** A single value with 3 significant digits (tooltips, bar labels). */
+function fmtValue(v: number): string {
+  return Number(v.toPrecision(3)).toLocaleString('en');
 }
 
 interface Axes {
@@ -82,7 +113,7 @@ function frame(
   yDomain: [number, number],
   opts: { xTickFormat?: (v: number) => string; xTicks?: number[] } = {},
 ): Axes {
-  const w = f.width ?? 900;
+  const w = f.width ?? CHART_WIDTH;
   const h = f.height ?? 280;
   const xs = niceTicks(xDomain[0], xDomain[1], 8);
   const ys = niceTicks(yDomain[0], yDomain[1], 5);
@@ -93,14 +124,15 @@ function frame(
   const ph = h - M.top - M.bottom;
   const x = (v: number) => M.left + ((v - xMin) / (xMax - xMin || 1)) * pw;
   const y = (v: number) => M.top + ph - ((v - ys.min) / (ys.max - ys.min || 1)) * ph;
-  const fx = opts.xTickFormat ?? fmtTick;
+  const fx = opts.xTickFormat ?? axisFormat(xTicks);
+  const fy = axisFormat(ys.ticks);
   const parts: string[] = [];
   parts.push(`<g class="axes" font-size="11" fill="#444">`);
   for (const t of ys.ticks) {
     const yy = y(t).toFixed(1);
     parts.push(
       `<line x1="${M.left}" x2="${M.left + pw}" y1="${yy}" y2="${yy}" stroke="#e5e5e5"/>` +
-        `<text x="${M.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${fmtTick(t)}</text>`,
+        `<text x="${M.left - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${fy(t)}</text>`,
     );
   }
   for (const t of xTicks) {
@@ -169,13 +201,14 @@ export function scatterChart(
   points: readonly ScatterPoint[],
   bands: readonly Band[] = [],
   legend: readonly { name: string; color: string }[] = [],
+  x: XAxis = {},
 ): string {
-  const xd = extent([...points.map((p) => p.x), ...bands.flatMap((b) => [b.x0, b.x1])], [0, 1]);
+  const xd = x.xDomain ?? extent([...points.map((p) => p.x), ...bands.flatMap((b) => [b.x0, b.x1])], [0, 1]);
   const yd = extent(
     points.map((p) => p.y),
     [0, 1],
   );
-  const a = frame('scatter', f, xd, [0, yd[1]]);
+  const a = frame('scatter', f, xd, [0, yd[1]], { xTickFormat: x.xTickFormat });
   const key = legend
     .map(
       (l, i) =>
@@ -204,15 +237,16 @@ export interface Series {
 export function lineChart(
   f: ChartFrame,
   series: readonly Series[],
-  opts: {
+  opts: XAxis & {
     xTicks?: number[];
-    xTickFormat?: (v: number) => string;
     bands?: readonly Band[];
     step?: boolean;
   } = {},
 ): string {
   const all = series.flatMap((s) => s.points);
-  const xd = extent([...all.map((p) => p.x), ...(opts.bands ?? []).flatMap((b) => [b.x0, b.x1])], [0, 1]);
+  const xd =
+    opts.xDomain ??
+    extent([...all.map((p) => p.x), ...(opts.bands ?? []).flatMap((b) => [b.x0, b.x1])], [0, 1]);
   const yd = extent(
     all.map((p) => p.y),
     [0, 1],
@@ -238,7 +272,7 @@ export function lineChart(
   const legend = series
     .map(
       (s, i) =>
-        `<g class="legend"><rect x="${a.w - M.right - 150}" y="${M.top + 4 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${a.w - M.right - 136}" y="${M.top + 13 + i * 16}" font-size="11">${escapeXml(s.name)}</text></g>`,
+        `<g class="legend"><rect x="${a.w - M.right - 200}" y="${M.top + 4 + i * 16}" width="10" height="10" fill="${s.color}"/><text x="${a.w - M.right - 186}" y="${M.top + 13 + i * 16}" font-size="11">${escapeXml(s.name)}</text></g>`,
     )
     .join('');
   return `${a.svgOpen}${bandsSvg(a, opts.bands ?? [], M.top, a.h - M.bottom)}${a.axes}${paths}${series.length > 1 ? legend : ''}</svg>`;
@@ -253,21 +287,23 @@ export interface Bar {
 
 /** Categorical bars, e.g. responses per status code. */
 export function barChart(f: ChartFrame, bars: readonly Bar[]): string {
-  const w = f.width ?? 900;
+  const w = f.width ?? CHART_WIDTH;
   const h = f.height ?? 220;
-  const { max, ticks } = niceTicks(0, Math.max(1, ...bars.map((b) => b.value)), 4);
+  // 10 % headroom: the value printed above the tallest bar stays inside the plot.
+  const { max, ticks } = niceTicks(0, Math.max(1, ...bars.map((b) => b.value)) * 1.1, 4);
   const pw = w - M.left - M.right;
   const ph = h - M.top - M.bottom;
   const slot = pw / Math.max(1, bars.length);
   const bw = Math.min(80, slot * 0.7);
   const y = (v: number) => M.top + ph - (v / max) * ph;
+  const fy = axisFormat(ticks);
   const parts: string[] = [
     `<svg class="chart bars" xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img"><title>${escapeXml(f.title)}</title>`,
     `<g class="axes" font-size="11" fill="#444">`,
   ];
   for (const t of ticks) {
     parts.push(
-      `<line x1="${M.left}" x2="${M.left + pw}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(t).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${fmtTick(t)}</text>`,
+      `<line x1="${M.left}" x2="${M.left + pw}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e5e5e5"/><text x="${M.left - 6}" y="${y(t).toFixed(1)}" text-anchor="end" dominant-baseline="middle">${fy(t)}</text>`,
     );
   }
   parts.push(
@@ -294,24 +330,40 @@ export function histogramChart(
   f: ChartFrame,
   buckets: readonly { x: number; width: number; value: number }[],
   bands: readonly Band[] = [],
+  x: XAxis & {
+    /** x ranges to outline above the bars, e.g. detected retry waves; drawn as `<rect class="mark-range">`. */
+    marks?: readonly Band[];
+  } = {},
 ): string {
-  const xd = extent(
-    [...buckets.flatMap((b) => [b.x, b.x + b.width]), ...bands.flatMap((b) => [b.x0, b.x1])],
-    [0, 1],
-  );
+  const xd =
+    x.xDomain ??
+    extent([...buckets.flatMap((b) => [b.x, b.x + b.width]), ...bands.flatMap((b) => [b.x0, b.x1])], [0, 1]);
   const yd = extent(
     buckets.map((b) => b.value),
     [0, 1],
   );
-  const a = frame('histogram', f, [Math.min(0, xd[0]), xd[1]], [0, yd[1]]);
+  const a = frame('histogram', f, [Math.min(0, xd[0]), xd[1]], [0, yd[1]], { xTickFormat: x.xTickFormat });
   const base = a.y(0);
   const marks = buckets
     .map((b) => {
       const x0 = a.x(b.x);
       const x1 = a.x(b.x + b.width);
       const top = a.y(b.value);
-      return `<rect class="bar" x="${x0.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0.5, x1 - x0 - 0.5).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="#4a78c2"><title>${escapeXml(`${fmtTick(b.x)}–${fmtTick(b.x + b.width)}: ${b.value}`)}</title></rect>`;
+      return `<rect class="bar" x="${x0.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0.5, x1 - x0 - 0.5).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="#4a78c2"><title>${escapeXml(`${fmtValue(b.x)}–${fmtValue(b.x + b.width)}: ${b.value}`)}</title></rect>`;
     })
     .join('');
-  return `${a.svgOpen}${bandsSvg(a, bands, M.top, a.h - M.bottom)}${a.axes}${marks}</svg>`;
+  // Outlined ranges below the band labels; their short labels (`shortLabel`, else the label) alternate
+  // between two rows so neighbours do not overprint; the full label is the tooltip.
+  const ranges = (x.marks ?? [])
+    .map((m, i) => {
+      const x0 = a.x(m.x0);
+      const x1 = Math.max(x0 + 2, a.x(m.x1));
+      const top = M.top + 36;
+      return (
+        `<rect class="mark-range" x="${(x0 - 1).toFixed(1)}" y="${top}" width="${(x1 - x0 + 2).toFixed(1)}" height="${a.h - M.bottom - top}" fill="none" stroke="#c92a2a" stroke-width="1.5" stroke-dasharray="4 2"><title>${escapeXml(m.label)}</title></rect>` +
+        `<text x="${(x0 - 1).toFixed(1)}" y="${M.top + 22 + (i % 2) * 11}" font-size="10" fill="#c92a2a" stroke="#fff" stroke-width="3" paint-order="stroke">${escapeXml(m.shortLabel ?? m.label)}<title>${escapeXml(m.label)}</title></text>`
+      );
+    })
+    .join('');
+  return `${a.svgOpen}${bandsSvg(a, bands, M.top, a.h - M.bottom)}${a.axes}${marks}${ranges}</svg>`;
 }

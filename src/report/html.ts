@@ -1,15 +1,18 @@
 import type { InvariantResult } from '../invariants/types.js';
-import { latencyHistogram } from '../load/latency.js';
+import { latencyHistogram, percentileUs } from '../load/latency.js';
 import type { RequestRecord } from '../load/types.js';
 import { wilsonInterval } from '../stats/wilson.js';
 import {
+  axisFormat,
   type Band,
   barChart,
   escapeXml,
   histogramChart,
   lineChart,
+  niceTicks,
   type ScatterPoint,
   scatterChart,
+  type XAxis,
 } from './html-charts.js';
 import type { RunReport, TrialReport, TrialVerdict } from './types.js';
 
@@ -30,7 +33,13 @@ import type { RunReport, TrialReport, TrialVerdict } from './types.js';
  */
 export function renderHtml(report: RunReport): string {
   const s = report.summary;
-  const rate = wilsonInterval(s.failed, s.trials - (s.aborted ?? 0));
+  const counted = s.trials - (s.aborted ?? 0);
+  const rate = wilsonInterval(s.failed, counted);
+  // No rate and no interval when no trial counts (a run that broke off before its first trial).
+  const rateText =
+    counted > 0
+      ? ` · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)})`
+      : '';
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -40,7 +49,7 @@ export function renderHtml(report: RunReport): string {
   parts.push(
     `<header><h1>${escapeXml(report.scenario.name)} <span class="variant">[${escapeXml(report.variant)}]</span> ${badge(report.verdict)}</h1>`,
     report.scenario.description ? `<p class="desc">${escapeXml(report.scenario.description)}</p>` : '',
-    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · reproduction rate <b>${pct(s.reproductionRate)}</b> (95 % Wilson ${pct(rate.low)}–${pct(rate.high)}) · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
+    `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''}${rateText} · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
     `<p class="meta">scenario file <code>${escapeXml(report.scenario.file)}</code></p>`,
   );
   if (report.aborted)
@@ -105,16 +114,48 @@ function statusKeyColor(key: string): string {
   return statusColor(Number.isInteger(n) ? n : undefined);
 }
 
-function faultBands(t: TrialReport): Band[] {
-  const faults = (t as { faults?: unknown }).faults;
-  if (!Array.isArray(faults)) return [];
-  const end = t.durationMs;
-  return faults
-    .filter((f): f is { type: string; startMs: number; endMs?: number } => typeof f?.startMs === 'number')
-    .map((f) => ({ x0: f.startMs, x1: typeof f.endMs === 'number' ? f.endMs : end, label: String(f.type) }));
+/**
+ * The time axis every chart of a trial shares: from the trial's start to the last thing drawn (a send, an
+ * RSS sample, an arrival bucket, a fault's end), ms, shown in seconds with one format. The same domain
+ * and width put a fault band on the same pixels in every chart.
+ */
+export function trialTimeAxis(t: TrialReport): Required<Pick<XAxis, 'xDomain' | 'xTickFormat'>> {
+  let end = 0;
+  const see = (v: unknown) => {
+    if (typeof v === 'number' && Number.isFinite(v) && v > end) end = v;
+  };
+  for (const r of t.load.records) see(r.sentAtMs);
+  for (const r of rssOf(t)) for (const p of r.timeline) see(p[0]);
+  for (const b of herdBuckets(t)) see(b.x + b.width);
+  for (const f of faultsOf(t)) {
+    see(f.startMs);
+    see(f.endMs);
+  }
+  if (end === 0) end = t.durationMs;
+  const ticks = niceTicks(0, end, 8).ticks.map((v) => v / 1000);
+  const fmt = axisFormat(ticks);
+  return { xDomain: [0, end], xTickFormat: (v) => fmt(v / 1000) };
 }
 
-function timeline(t: TrialReport, bands: Band[]): string {
+const TIME_LABEL = 'time since trial start, s';
+
+function faultsOf(t: TrialReport): { type: string; startMs: number; endMs?: number }[] {
+  const faults = (t as { faults?: unknown }).faults;
+  if (!Array.isArray(faults)) return [];
+  return faults.filter(
+    (f): f is { type: string; startMs: number; endMs?: number } => typeof f?.startMs === 'number',
+  );
+}
+
+function faultBands(t: TrialReport, endMs: number): Band[] {
+  return faultsOf(t).map((f) => ({
+    x0: f.startMs,
+    x1: typeof f.endMs === 'number' ? f.endMs : endMs,
+    label: String(f.type),
+  }));
+}
+
+function timeline(t: TrialReport, bands: Band[], axis: XAxis): string {
   const points: ScatterPoint[] = t.load.records
     .filter((r) => r.latencyMs !== undefined || r.error !== undefined)
     .map((r: RequestRecord) => ({
@@ -123,15 +164,18 @@ function timeline(t: TrialReport, bands: Band[]): string {
       color: statusColor(r.status),
       label: `#${r.index} sent ${r.sentAtMs.toFixed(2)} ms, ${r.status ?? r.error ?? 'no response'}${r.latencyMs !== undefined ? `, ${r.latencyMs.toFixed(2)} ms` : ''}`,
     }));
+  // No requests, no chart: an empty 0–1 scatter says nothing the trial's facts do not.
+  if (points.length === 0) return '';
   return scatterChart(
     {
       title: `Requests: latency by send time (${points.length})`,
-      xLabel: 'sent at, ms since trial start',
+      xLabel: `sent at, ${TIME_LABEL}`,
       yLabel: 'latency, ms',
     },
     points,
     bands,
     [...new Set(points.map((p) => p.color))].map((color) => ({ color, name: STATUS_CLASS[color] ?? color })),
+    axis,
   );
 }
 
@@ -146,7 +190,10 @@ const STATUS_CLASS: Record<string, string> = {
 /** HDR percentile curve: x = log10(1/(1−p)), so 90 %, 99 %, 99.9 % are evenly spaced. */
 function percentilePlot(t: TrialReport): string {
   const latencies = t.load.records.map((r) => r.latencyMs).filter((v): v is number => v !== undefined);
-  if (latencies.length === 0) return '<p class="muted">No request got a response: no latency plot.</p>';
+  if (latencies.length === 0)
+    return t.load.records.length === 0
+      ? ''
+      : '<p class="muted">No request got a response: no latency plot.</p>';
   const h = latencyHistogram();
   for (const v of latencies) h.recordValue(Math.max(1, Math.round(v * 1000)));
   const maxNines = Math.max(1, Math.ceil(Math.log10(latencies.length)));
@@ -154,7 +201,7 @@ function percentilePlot(t: TrialReport): string {
   for (let i = 0; i <= maxNines * 10; i++) {
     const x = i / 10;
     const p = 100 * (1 - 10 ** -x);
-    points.push({ x, y: h.getValueAtPercentile(p) / 1000 });
+    points.push({ x, y: percentileUs(h, p) / 1000 });
   }
   points.push({ x: maxNines, y: h.maxValue / 1000 });
   h.destroy();
@@ -167,6 +214,7 @@ function percentilePlot(t: TrialReport): string {
       xLabel: 'percentile',
       yLabel: 'latency, ms',
       height: 240,
+      width: 720,
     },
     [{ name: 'latency', color: '#4a78c2', points }],
     { xTicks: ticks, xTickFormat: label },
@@ -178,7 +226,10 @@ function statusBars(t: TrialReport): string {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([label, value]) => ({ label, value, color: statusKeyColor(label) }));
   if (bars.length === 0) return '';
-  return barChart({ title: 'Responses by status', xLabel: 'status', yLabel: 'requests', width: 440 }, bars);
+  return barChart(
+    { title: 'Responses by status', xLabel: 'status', yLabel: 'requests', width: 480, height: 240 },
+    bars,
+  );
 }
 
 function num(o: Record<string, unknown>, keys: string[]): number | undefined {
@@ -186,12 +237,12 @@ function num(o: Record<string, unknown>, keys: string[]): number | undefined {
   return undefined;
 }
 
-/** Upstream arrivals per bucket: `herd.buckets` holds counts (with `bucketMs`) or `{ startMs, count }`. */
-function herdChart(t: TrialReport, bands: Band[]): string {
+/** `herd.buckets` as bars: counts (with `bucketMs`) or `{ tMs | startMs, count }`. */
+function herdBuckets(t: TrialReport): { x: number; width: number; value: number }[] {
   const herd = (t as { herd?: { bucketMs?: number; buckets?: unknown[] } }).herd;
-  if (!herd || !Array.isArray(herd.buckets) || herd.buckets.length === 0) return '';
+  if (!herd || !Array.isArray(herd.buckets)) return [];
   const width = herd.bucketMs ?? 100;
-  const buckets = herd.buckets.flatMap((b, i) => {
+  return herd.buckets.flatMap((b, i) => {
     if (typeof b === 'number') return [{ x: i * width, width, value: b }];
     if (b && typeof b === 'object') {
       const o = b as Record<string, unknown>;
@@ -207,46 +258,80 @@ function herdChart(t: TrialReport, bands: Band[]): string {
     }
     return [];
   });
-  if (buckets.length === 0) return '';
-  return histogramChart(
-    { title: `Upstream arrivals per ${width} ms bucket`, xLabel: 'ms since trial start', yLabel: 'arrivals' },
-    buckets,
-    bands,
-  );
 }
 
-/** Target RSS over time, one line per replica (`rss[].timeline`: `[tMs, MiB]`), with its peak. */
-function rssChart(t: TrialReport, bands: Band[]): string {
-  const rss = (t as { rss?: unknown }).rss;
-  if (!Array.isArray(rss)) return '';
-  const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'];
-  const series = rss.flatMap((r: unknown, i) => {
-    const o = r as { replica?: unknown; timeline?: unknown; peakMiB?: unknown; oomKilled?: unknown };
-    if (!Array.isArray(o?.timeline)) return [];
-    const points = o.timeline
-      .filter(
-        (p): p is [number, number] =>
-          Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
-      )
-      .map(([x, y]) => ({ x, y }));
-    const peak = typeof o.peakMiB === 'number' ? `, peak ${o.peakMiB.toFixed(0)} MiB` : '';
-    const killed = o.oomKilled === true ? ', killed' : '';
+/** The retry waves the herd analysis found (`herd.waves`), as x ranges: `wave 1 +1.0 s (230)`. */
+function herdWaves(t: TrialReport): Band[] {
+  const herd = (t as { herd?: { bucketMs?: number; waves?: unknown[] } }).herd;
+  if (!herd || !Array.isArray(herd.waves)) return [];
+  const width = herd.bucketMs ?? 100;
+  return herd.waves.flatMap((w, i) => {
+    const o = w as Record<string, unknown>;
+    const start = num(o, ['startMs']);
+    if (start === undefined) return [];
+    const since = num(o, ['sinceOutageMs']);
+    const size = num(o, ['size']);
     return [
       {
-        name: `replica ${String(o.replica ?? i + 1)}${peak}${killed}`,
-        color: colors[i % colors.length]!,
-        points,
+        x0: start,
+        x1: start + (num(o, ['buckets']) ?? 1) * width,
+        shortLabel: `wave ${i + 1}`,
+        label: `wave ${i + 1}${since !== undefined ? `: +${(since / 1000).toFixed(1)} s after the outage start` : ''}${size !== undefined ? `, ${size} arrivals` : ''}`,
       },
     ];
   });
-  if (series.every((s) => s.points.length === 0)) return '';
-  return lineChart(
-    { title: 'Target resident memory (RSS)', xLabel: 'ms since trial start', yLabel: 'MiB' },
-    series,
+}
+
+/** Upstream arrivals per bucket, with the fault bands and the detected retry waves outlined. */
+function herdChart(t: TrialReport, bands: Band[], axis: XAxis): string {
+  const buckets = herdBuckets(t);
+  if (buckets.length === 0) return '';
+  const width = (t as { herd?: { bucketMs?: number } }).herd?.bucketMs ?? 100;
+  const waves = herdWaves(t);
+  return histogramChart(
     {
-      bands,
+      title: `Upstream arrivals per ${width} ms bucket${waves.length ? ` — ${waves.length} retry wave${waves.length === 1 ? '' : 's'} detected` : ''}`,
+      xLabel: TIME_LABEL,
+      yLabel: 'arrivals',
     },
+    buckets,
+    bands,
+    { ...axis, marks: waves },
   );
+}
+
+function rssOf(
+  t: TrialReport,
+): { replica?: unknown; timeline: [number, number][]; peakMiB?: unknown; oomKilled?: unknown }[] {
+  const rss = (t as { rss?: unknown }).rss;
+  if (!Array.isArray(rss)) return [];
+  return rss.flatMap((r: unknown) => {
+    const o = r as { replica?: unknown; timeline?: unknown; peakMiB?: unknown; oomKilled?: unknown };
+    if (!Array.isArray(o?.timeline)) return [];
+    const timeline = o.timeline.filter(
+      (p): p is [number, number] => Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+    );
+    return [{ ...o, timeline }];
+  });
+}
+
+/** Target RSS over time, one line per replica (`rss[].timeline`: `[tMs, MiB]`), with its peak. */
+function rssChart(t: TrialReport, bands: Band[], axis: XAxis): string {
+  const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'];
+  const series = rssOf(t).map((o, i) => {
+    const peak = typeof o.peakMiB === 'number' ? `, peak ${o.peakMiB.toFixed(0)} MiB` : '';
+    const killed = o.oomKilled === true ? ', killed' : '';
+    return {
+      name: `replica ${String(o.replica ?? i + 1)}${peak}${killed}`,
+      color: colors[i % colors.length]!,
+      points: o.timeline.map(([x, y]) => ({ x, y })),
+    };
+  });
+  if (series.every((s) => s.points.length === 0)) return '';
+  return lineChart({ title: 'Target resident memory (RSS)', xLabel: TIME_LABEL, yLabel: 'MiB' }, series, {
+    bands,
+    ...axis,
+  });
 }
 
 function cell(v: unknown): string {
@@ -268,15 +353,26 @@ export function witnessTable(inv: InvariantResult): string {
 }
 
 function trialSection(t: TrialReport, of: number): string {
-  const bands = faultBands(t);
+  const axis = trialTimeAxis(t);
+  const bands = faultBands(t, axis.xDomain[1]);
   const l = t.load;
+  const none = l.requests === 0 && (l.aggregate?.requests ?? 0) === 0;
   const facts = [
-    `${l.requests} requests (${escapeXml(l.kind)}${l.sync ? `, ${escapeXml(l.sync)}` : ''})`,
-    `p50 ${l.latency.p50.toFixed(1)} ms`,
-    `p99 ${l.latency.p99.toFixed(1)} ms`,
-    `max ${l.latency.max.toFixed(1)} ms`,
+    none
+      ? `no requests (${escapeXml(l.kind)})`
+      : `${l.requests} requests (${escapeXml(l.kind)}${l.sync ? `, ${escapeXml(l.sync)}` : ''})`,
+    ...(none
+      ? []
+      : l.latency.count === 0
+        ? ['no responses']
+        : [
+            `p50 ${l.latency.p50.toFixed(1)} ms`,
+            `p99 ${l.latency.p99.toFixed(1)} ms`,
+            `max ${l.latency.max.toFixed(1)} ms`,
+          ]),
     l.sendSpreadMs !== undefined ? `send spread ${l.sendSpreadMs.toFixed(2)} ms` : '',
     l.arrivalSpreadMs !== undefined ? `arrival spread ${l.arrivalSpreadMs.toFixed(2)} ms` : '',
+    l.skippedTicks ? `${l.skippedTicks} client ticks skipped (a request still in flight)` : '',
     `${(t.durationMs / 1000).toFixed(2)} s`,
   ].filter(Boolean);
   const notes = [
@@ -303,17 +399,16 @@ function trialSection(t: TrialReport, of: number): string {
     .join('');
   return `<section id="trial-${t.trial}"><details${t.verdict === 'pass' ? '' : ' open'}><summary><h2>Trial ${t.trial}/${of} ${badge(t.verdict)}</h2> <span class="muted">${facts.join(' · ')}</span></summary>
 ${notes}
-<div class="charts">${timeline(t, bands)}
-${percentilePlot(t)}
-${statusBars(t)}
-${herdChart(t, bands)}
-${rssChart(t, bands)}</div>
+<div class="charts">${timeline(t, bands, axis)}
+<div class="row"><div class="wide">${percentilePlot(t)}</div><div class="narrow">${statusBars(t)}</div></div>
+${herdChart(t, bands, axis)}
+${rssChart(t, bands, axis)}</div>
 <h3>Invariants</h3><table class="invariants"><thead><tr><th>result</th><th>invariant</th><th>type</th><th>summary</th><th>witnesses</th></tr></thead><tbody>${invariants}</tbody></table>
 ${witnesses}</details></section>`;
 }
 
 const CSS = `
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1180px;padding:16px 24px}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1800px;padding:16px 24px}
 h1{font-size:22px;margin:8px 0} h2{font-size:17px;display:inline;margin:0} h3{font-size:15px;margin:14px 0 6px} h4{font-size:14px;margin:12px 0 4px}
 .variant{color:#666;font-weight:400} .desc{margin:4px 0;color:#333} .meta{color:#555;margin:2px 0} .muted{color:#777;font-weight:400}
 .badge{display:inline-block;padding:1px 8px;border-radius:4px;font-size:13px;color:#fff;vertical-align:middle}
@@ -322,6 +417,8 @@ td.pass{color:#2b8a3e} td.fail{color:#c92a2a;font-weight:600} td.unknown{color:#
 .warn{color:#a05a00} .error{color:#c92a2a} pre{white-space:pre-wrap}
 table{border-collapse:collapse;margin:4px 0} th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;font-size:13px}
 thead th{background:#f4f4f4} .matrix td{text-align:center} .scroll{overflow-x:auto}
-section{border-top:1px solid #ddd;padding:10px 0} summary{cursor:pointer} .charts svg{display:block;margin:6px 0;max-width:100%;height:auto}
+section{border-top:1px solid #ddd;padding:10px 0} summary{cursor:pointer}
+.charts svg{display:block;margin:6px 0;width:100%;height:auto} .row{display:flex;gap:16px;align-items:flex-start}
+.row .wide{flex:3;min-width:0} .row .narrow{flex:2;min-width:0}
 footer{color:#888;font-size:12px;margin-top:24px}
 `;

@@ -1,3 +1,4 @@
+import { trialsForBound } from '../stats/failure-bound.js';
 import type { VerifyReport, VerifySide } from '../verify.js';
 import { mdCell, witnessesMarkdown } from './markdown.js';
 import type { RunReport } from './types.js';
@@ -41,7 +42,10 @@ export function renderVerifyMarkdown(v: VerifyReport, reports?: readonly [RunRep
   ];
   if (c.failed === 0 && c.passed > 0) {
     out.push(
-      `Candidate failure rate, upper 95 % bound after ${c.failureBound.trials} clean trials: **${pct(c.failureBound.exact95)}** (exact, 1 − 0.05^(1/n)); rule of three ${pct(c.failureBound.ruleOfThree)}.`,
+      `Candidate failure rate, upper 95 % bound after ${c.failureBound.trials} clean trials: **${pct(c.failureBound.exact95)}** (exact, 1 − 0.05^(1/n)); rule of three ${pct(c.failureBound.ruleOfThree)}.` +
+        (v.verdict === 'fix validated' && c.failureBound.exact95 >= 0.05
+          ? ` A bound below 5 % needs ${trialsForBound(0.05)} clean trials (\`--trials ${trialsForBound(0.05)}\`).`
+          : ''),
       '',
     );
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureReport } from './formats-fixture.js';
+import { brokenOffReport, emptyTrialReport, fixtureReport } from './formats-fixture.js';
 import { mdCell, renderMarkdown } from './markdown.js';
 
 describe('report.md', () => {
@@ -32,5 +32,27 @@ describe('report.md', () => {
       .filter((l) => l.startsWith('| truck') || l.startsWith('| 1 | a') || l.startsWith('| 2 | multi'))) {
       expect(line.replace(/\\\|/g, '').split('|')).toHaveLength(4);
     }
+  });
+
+  it('prints no rate and no Wilson interval for a run that broke off before any trial', () => {
+    const broken = renderMarkdown(brokenOffReport());
+    expect(broken).toContain('**0 trials**: 0 passed, 0 failed, 0 unknown · local environment');
+    expect(broken).not.toMatch(/reproduction rate|Wilson/);
+  });
+
+  it("puts the target's log lines in a code block, one line each, fenced past any backticks", () => {
+    const broken = renderMarkdown(brokenOffReport());
+    expect(broken).toContain(
+      '> **Error `TARGET_FAILED`**: target exited before it became healthy (exit code 1)',
+    );
+    expect(broken).toContain(
+      '````text\nlast lines of /r/logs/target-1.log:\n  | Error: listen EADDRINUSE\n  |     at Server.listen (node:net:1)\n  | ```fence``` <b>\n````',
+    );
+  });
+
+  it('says "no requests" for a trial that sent none, not 0.00 ms', () => {
+    const empty = renderMarkdown(emptyTrialReport());
+    expect(empty).toMatch(/\| 1 \| ⚠️ unknown \| 0 \(barrier\) \| {2}\| no requests \| – \| – \|/);
+    expect(empty).not.toContain('0.00 ms');
   });
 });

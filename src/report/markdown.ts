@@ -38,6 +38,17 @@ function ms(x: number | undefined): string {
   return x === undefined ? '–' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(0)} ms`;
 }
 
+/**
+ * A fenced code block holding `text` verbatim (log lines keep their lines); the fence is longer than any
+ * run of backticks inside, as CommonMark allows.
+ */
+export function codeBlock(text: string, maxChars = 4000): string {
+  const body = text.length > maxChars ? `${text.slice(0, maxChars)}\n…` : text;
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}text\n${body}\n${fence}`;
+}
+
 function table(header: string[], rows: string[][]): string {
   return [
     `| ${header.join(' | ')} |`,
@@ -60,7 +71,8 @@ export function witnessesMarkdown(inv: InvariantResult, rows = WITNESS_ROWS): st
 
 export function renderMarkdown(r: RunReport): string {
   const s = r.summary;
-  const rate = wilsonInterval(s.failed, s.trials - (s.aborted ?? 0));
+  const counted = s.trials - (s.aborted ?? 0);
+  const rate = wilsonInterval(s.failed, counted);
   const out: string[] = [];
   out.push(
     `## ${ICON[r.verdict]} ${mdCell(r.scenario.name)} [${mdCell(r.variant)}]: ${r.verdict.toUpperCase()}`,
@@ -69,15 +81,21 @@ export function renderMarkdown(r: RunReport): string {
   if (r.scenario.description) out.push(`> ${mdCell(r.scenario.description, 1000)}`, '');
   out.push(
     `**${s.trials} trial${s.trials === 1 ? '' : 's'}**: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · ` +
-      `reproduction rate **${pct(s.reproductionRate)}** (95 % Wilson interval ${pct(rate.low)}–${pct(rate.high)}) · ` +
+      // No rate, no interval when no trial counts (a run that broke off before its first trial).
+      (counted > 0
+        ? `reproduction rate **${pct(s.reproductionRate)}** (95 % Wilson interval ${pct(rate.low)}–${pct(rate.high)}) · `
+        : '') +
       `${r.environment.kind} environment · ${(r.durationMs / 1000).toFixed(1)} s`,
     '',
   );
   if (r.aborted) out.push('> **Interrupted**: this report holds the trials that finished.', '');
   if (r.error) {
-    out.push(`> **Error \`${mdCell(r.error.code)}\`**: ${mdCell(r.error.message, 2000)}`);
+    // The message's first line in the quote; what follows (a target's last log lines) as a code block, line by line.
+    const [first = '', ...rest] = r.error.message.split('\n');
+    out.push(`> **Error \`${mdCell(r.error.code)}\`**: ${mdCell(first, 2000)}`);
     if (r.error.hint) out.push(`>`, `> hint: ${mdCell(r.error.hint, 1000)}`);
     out.push('');
+    if (rest.length > 0) out.push(codeBlock(rest.join('\n')), '');
   }
 
   const names = [...new Set(r.trials.flatMap((t) => t.invariants.map((i) => i.name)))];
@@ -129,9 +147,9 @@ export function renderMarkdown(r: RunReport): string {
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([k, n]) => `${mdCell(k)}×${n}`)
             .join(' '),
-          ms(t.load.latency.p50),
-          ms(t.load.latency.p99),
-          ms(t.load.latency.max),
+          ...(t.load.latency.count === 0
+            ? [t.load.requests === 0 ? 'no requests' : 'no responses', '–', '–']
+            : [ms(t.load.latency.p50), ms(t.load.latency.p99), ms(t.load.latency.max)]),
           ms(t.load.sendSpreadMs),
           ms(t.load.arrivalSpreadMs),
           mdCell([t.inconclusive, t.error, ...t.load.warnings].filter(Boolean).join('; ')),

@@ -60,14 +60,27 @@ function faultLine(f: NonNullable<TrialReport['faults']>[number], c: ReturnType<
   return `  ${label} ${f.type}${f.target ? ` (${f.target})` : ''} ${when}${what ? `: ${what}` : ''}`;
 }
 
+/**
+ * Requests, statuses and latency of a trial's load: `200 requests (last-byte)  201×198 500×2  p50 1576 ms
+ * p99 2796 ms`; `no requests` when none was sent and `no responses` when none was answered — never a
+ * `p50 0.00 ms` made of nothing.
+ */
+export function loadFacts(t: TrialReport): string {
+  const l = t.load;
+  if (l.requests === 0 && (l.aggregate?.requests ?? 0) === 0) return 'no requests';
+  const statuses = Object.entries(l.statusCounts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([s, n]) => `${s}×${n}`)
+    .join(' ');
+  const latency =
+    l.latency.count === 0 ? 'no responses' : `p50 ${fmtMs(l.latency.p50)} p99 ${fmtMs(l.latency.p99)}`;
+  return `${l.requests} requests${l.sync ? ` (${l.sync})` : ''}  ${statuses}  ${latency}`;
+}
+
 /** One trial: verdict, load numbers, each invariant with up to 10 witnesses. */
 export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = {}): string {
   const c = paint(opts.color ?? false);
   const lines: string[] = [];
-  const statuses = Object.entries(t.load.statusCounts)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([s, n]) => `${s}×${n}`)
-    .join(' ');
   const spread = [
     t.load.sendSpreadMs !== undefined ? `send spread ${fmtMs(t.load.sendSpreadMs)}` : '',
     t.load.arrivalSpreadMs !== undefined ? `arrival spread ${fmtMs(t.load.arrivalSpreadMs)}` : '',
@@ -75,7 +88,7 @@ export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = 
     .filter(Boolean)
     .join(', ');
   lines.push(
-    `${c.bold(`trial ${t.trial}/${of}`)} ${verdictLabel(t.verdict, c)}  ${t.load.requests} requests${t.load.sync ? ` (${t.load.sync})` : ''}  ${statuses}  p50 ${fmtMs(t.load.latency.p50)} p99 ${fmtMs(t.load.latency.p99)}${spread ? `  ${spread}` : ''}`,
+    `${c.bold(`trial ${t.trial}/${of}`)} ${verdictLabel(t.verdict, c)}  ${loadFacts(t)}${spread ? `  ${spread}` : ''}`,
   );
   if (t.inconclusive) lines.push(`  ${c.yellow('inconclusive:')} ${t.inconclusive}`);
   if (t.error) lines.push(`  ${c.red('error:')} ${t.error}`);
@@ -101,7 +114,8 @@ export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOp
     '',
     `${c.bold(r.scenario.name)} [${r.variant}] on ${r.environment.kind}: ${verdictLabel(r.verdict, c)}  ` +
       `${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''}` +
-      `  (reproduction rate ${(s.reproductionRate * 100).toFixed(0)}%, ${(r.durationMs / 1000).toFixed(1)} s)`,
+      // No rate when no trial counts (a run that broke off before its first trial): 0 % of nothing says nothing.
+      `  (${s.trials - s.aborted > 0 ? `reproduction rate ${(s.reproductionRate * 100).toFixed(0)}%, ` : ''}${(r.durationMs / 1000).toFixed(1)} s)`,
   ];
   const violated = new Map<string, number>();
   for (const t of r.trials) {

@@ -79,6 +79,8 @@ export interface TrialReport {
     latencyCorrected?: LatencySummary;
     /** Open model only: schedule adherence (achieved rate, late/dropped sends, send lag). */
     openModel?: OpenModelStats;
+    /** Client population only: ticks skipped because the client's previous request was still in flight. */
+    skippedTicks?: number;
     /** Closed model only: totals over every request (`records` then holds a sample). */
     aggregate?: AggregateLoad;
     warnings: string[];

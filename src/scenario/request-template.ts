@@ -8,13 +8,29 @@ import type { PreparedRequest } from '../load/types.js';
  * JSON number); elsewhere the value is spliced into the text.
  */
 export const requestTemplateSchema = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']).default('GET'),
-  path: z.string().startsWith('/', 'must start with /'),
-  headers: z.record(z.string(), z.string()).default({}),
-  /** A JSON body; sets `content-type: application/json` unless given. */
-  json: z.unknown().optional(),
-  /** A raw text body. */
-  body: z.string().optional(),
+  method: z
+    .enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'])
+    .default('GET')
+    .meta({ description: 'HTTP method.', examples: ['POST'] }),
+  path: z
+    .string()
+    .startsWith('/', 'must start with /')
+    .meta({
+      description: 'Path and query, may contain placeholders.',
+      examples: ['/api/jobs/{{n}}/complete'],
+    }),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .meta({
+      description: 'Request headers; values may contain placeholders.',
+      examples: [{ 'idempotency-key': 'order-{{n}}' }],
+    }),
+  json: z
+    .unknown()
+    .optional()
+    .meta({ description: 'A JSON body; sets `content-type: application/json` unless given.' }),
+  body: z.string().optional().meta({ description: 'A raw text body.' }),
 });
 export type RequestTemplate = z.output<typeof requestTemplateSchema>;
 

@@ -42,20 +42,22 @@ export const BATCH_ROWS = 100_000;
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a lower-case SQL identifier');
 
 export const generateTableSchema = z.strictObject({
-  /** Table to fill; must exist after `schema` ran. */
-  table: identifier,
-  /** Number of rows, i = 1..rows. */
-  rows: z.int().min(1).max(1_000_000_000),
-  /** SQL expressions of `i` (bigint, 1-based), in the table's column order, comma-separated. */
-  values: z.string().min(1),
+  table: identifier.meta({ description: 'Table to fill; must exist after `schema` ran.' }),
+  rows: z.int().min(1).max(1_000_000_000).meta({ description: 'Number of rows, i = 1..rows.' }),
+  values: z.string().min(1).meta({
+    description: "SQL expressions of `i` (bigint, 1-based), in the table's column order, comma-separated.",
+  }),
 });
 
 export const generateSchema = z.strictObject({
-  /** SQL file(s) creating the generated tables, relative to the scenario file; run once per run. */
   schema: z
     .union([z.string().min(1), z.array(z.string().min(1))])
-    .transform((v) => (Array.isArray(v) ? v : [v])),
-  tables: z.array(generateTableSchema).min(1),
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .meta({
+      description:
+        'SQL file(s) creating the generated tables, relative to the scenario file; run once per run.',
+    }),
+  tables: z.array(generateTableSchema).min(1).meta({ description: 'The tables to fill (below).' }),
 });
 export type GenerateConfig = z.output<typeof generateSchema>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { zeroFailureBound } from './failure-bound.js';
+import { trialsForBound, zeroFailureBound } from './failure-bound.js';
 
 describe('zeroFailureBound', () => {
   it('20 clean trials: rule of three 15 %, exact 13.9 %', () => {
@@ -27,5 +27,17 @@ describe('zeroFailureBound', () => {
     expect(zeroFailureBound(0)).toEqual({ trials: 0, ruleOfThree: 1, exact95: 1 });
     expect(zeroFailureBound(1).ruleOfThree).toBe(1);
     expect(zeroFailureBound(1).exact95).toBeCloseTo(0.95, 10);
+  });
+
+  it('a 5 % bound needs 59 clean trials (58 give 5.03 %); 1 % needs 299', () => {
+    expect(trialsForBound(0.05)).toBe(59);
+    expect(zeroFailureBound(59).exact95).toBeLessThan(0.05);
+    expect(zeroFailureBound(58).exact95).toBeGreaterThan(0.05);
+    expect(trialsForBound(0.01)).toBe(299);
+    for (const rate of [0.2, 0.1, 0.03, 0.005]) {
+      const n = trialsForBound(rate);
+      expect(zeroFailureBound(n).exact95).toBeLessThan(rate);
+      expect(zeroFailureBound(n - 1).exact95).toBeGreaterThanOrEqual(rate);
+    }
   });
 });

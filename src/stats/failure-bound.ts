@@ -25,3 +25,15 @@ export function zeroFailureBound(n: number, alpha = 0.05): FailureBound {
   if (n === 0) return { trials: 0, ruleOfThree: 1, exact95: 1 };
   return { trials: n, ruleOfThree: Math.min(1, 3 / n), exact95: 1 - alpha ** (1 / n) };
 }
+
+/**
+ * The fewest clean trials whose exact bound (`zeroFailureBound`) is below `rate`: the smallest n with
+ * 1 − α^(1/n) < rate, i.e. n > ln α / ln(1 − rate). 59 for a 5 % bound at 95 % (1 − 0.05^(1/59) = 4.95 %;
+ * 58 give 5.03 %); 299 for 1 %.
+ */
+export function trialsForBound(rate = 0.05, alpha = 0.05): number {
+  if (!(rate > 0 && rate < 1)) throw new RangeError(`trialsForBound: rate must be in (0, 1), got ${rate}`);
+  let n = Math.max(1, Math.floor(Math.log(alpha) / Math.log(1 - rate)));
+  while (zeroFailureBound(n, alpha).exact95 >= rate) n++;
+  return n;
+}

@@ -58,10 +58,13 @@ export interface FaultContext {
 
 /** The fields every fault has, in the scenario's `faults:` list. */
 export const faultBase = {
-  /** When to apply, relative to the start of the load: `5s`, `500ms` or a number of ms. */
-  at: durationMs,
-  /** Revert this long after `at` (a fault without `for` is reverted when the load ends, if it can be). */
-  for: durationMs.optional(),
+  at: durationMs.meta({
+    description: 'When to apply, relative to the start of the load: `5s`, `500ms` or a number of ms.',
+  }),
+  for: durationMs.optional().meta({
+    description:
+      'Revert this long after `at` (a fault without `for` is reverted when the load ends, if it can be).',
+  }),
 };
 
 /** A fault's scenario block: `{ type, at, for?, ...shape }`, strict (unknown keys are errors). */

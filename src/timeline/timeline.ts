@@ -53,6 +53,8 @@ export interface RunningTimeline {
    * still active, and return every record (sorted by planned time).
    */
   stop(): Promise<FaultRecord[]>;
+  /** How many faults were applied (and are or were in effect) and how many failed so far, for a progress display. */
+  counts(): { planned: number; applied: number; failed: number };
 }
 
 function message(err: unknown): string {
@@ -143,6 +145,11 @@ export function startTimeline(faults: readonly ScheduledFault[], ctx: TimelineCo
   const loadStartMs = ctx.clock();
   const running = faults.map((s) => runOne(s));
   return {
+    counts: () => ({
+      planned: faults.length,
+      applied: records.filter((r) => r.outcome === 'applied').length,
+      failed: records.filter((r) => r.outcome === 'failed').length,
+    }),
     async stop() {
       stopController.abort();
       await Promise.all(running);

@@ -6,7 +6,7 @@
  *   DELETE /__arrivals      → forget them
  *   GET  /health            → 200
  *
- * Its normal latency matters for the herd (GUIDE §1, "the herd's physics"): with 500 ms per call and a
+ * Its normal latency matters for the herd: with 500 ms per call and a
  * few hundred calls a second, hundreds are in flight when an outage begins, and an outage that fails
  * everything in flight at once synchronizes the callers' retry clocks.
  *

@@ -14,11 +14,14 @@ import { toxicConfig } from './config.js';
 export const type = 'bandwidth';
 
 export const attributes = z.strictObject({
-  /** Rate, KB/s (1 KB = 1000 bytes, as in Toxiproxy). */
-  rate: z.int().positive(),
+  rate: z.int().positive().meta({ description: 'Rate, KB/s (1 KB = 1000 bytes, as in Toxiproxy).' }),
 });
 export type BandwidthAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`bandwidth`: passes data through at a limited rate (Toxiproxy `toxics/bandwidth.go`). Large chunks are sent in 100 ms slices; the time a slice needs is carried over, so the average rate holds.',
+  yaml: '- { type: bandwidth, stream: downstream, attributes: { rate: 100 } }   # 100 KB/s',
+});
 
 /** Slice length, ms of transfer: Toxiproxy sends large chunks in 100 ms intervals. */
 const SLICE_MS = 100;

@@ -25,12 +25,18 @@ export function toxicConfig<const T extends string, A extends z.ZodType>(
   const streams = options.streams ?? streamSchema.options;
   return z.strictObject({
     type: z.literal(type),
-    /** Unique per proxy; default `<type>_<stream>` (Toxiproxy's default). */
-    name: z.string().min(1).optional(),
-    /** Which direction the toxic acts on; Toxiproxy's default is `downstream`. */
-    stream: z.enum(streams).default(options.defaultStream ?? 'downstream'),
-    /** Probability (0..1) that the toxic applies to a connection; rolled once per connection. */
-    toxicity: z.number().min(0).max(1).default(1),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Unique per proxy; default `<type>_<stream>` (Toxiproxy's default)." }),
+    stream: z
+      .enum(streams)
+      .default(options.defaultStream ?? 'downstream')
+      .meta({ description: "Which direction the toxic acts on; Toxiproxy's default is `downstream`." }),
+    toxicity: z.number().min(0).max(1).default(1).meta({
+      description: 'Probability (0..1) that the toxic applies to a connection; rolled once per connection.',
+    }),
     attributes,
   });
 }

@@ -24,12 +24,17 @@ import { toxicConfig } from './config.js';
 export const type = 'down';
 
 export const attributes = z.strictObject({
-  /** `refuse` new connections, `reset` all, or `blackhole` all. */
-  mode: z.enum(['refuse', 'reset', 'blackhole']),
+  mode: z
+    .enum(['refuse', 'reset', 'blackhole'])
+    .meta({ description: '`refuse` new connections, `reset` all, or `blackhole` all.' }),
 });
 export type DownAttributes = z.output<typeof attributes>;
 export type DownMode = DownAttributes['mode'];
-export const config = toxicConfig(type, attributes, { defaultStream: 'both', streams: ['both'] });
+export const config = toxicConfig(type, attributes, { defaultStream: 'both', streams: ['both'] }).meta({
+  description:
+    '`down`: the dependency is down, three ways (not in Toxiproxy, which disables the whole proxy instead):',
+  yaml: '- { type: down, attributes: { mode: reset } }',
+});
 
 export class DownToxic implements Toxic {
   constructor(readonly mode: DownMode) {}

@@ -47,12 +47,14 @@ describe('latency', () => {
     s.destroy();
   });
 
-  it('validates its attributes (Toxiproxy names, integer ms)', () => {
+  it('validates its attributes (Toxiproxy names, ms or a duration with a unit)', () => {
     expect(config.parse({ type: 'latency', attributes: { latency: 5 } }).attributes).toEqual({
       latency: 5,
       jitter: 0,
     });
-    expect(config.safeParse({ type: 'latency', attributes: { latency: 1.5 } }).success).toBe(false);
+    expect(config.parse({ type: 'latency', attributes: { latency: '1.5s' } }).attributes.latency).toBe(1500);
+    expect(config.safeParse({ type: 'latency', attributes: { latency: '2h' } }).success).toBe(false);
+    expect(config.safeParse({ type: 'latency', attributes: { latency: -1 } }).success).toBe(false);
     expect(config.safeParse({ type: 'latency', attributes: { latencyMs: 5 } }).success).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from '../../timeline/duration.js';
 import { END, INTERRUPTED } from '../stream.js';
 import type { Toxic, ToxicStub } from '../toxic.js';
 import { toxicConfig } from './config.js';
@@ -15,13 +16,18 @@ import { toxicConfig } from './config.js';
 export const type = 'latency';
 
 export const attributes = z.strictObject({
-  /** Added delay, ms. */
-  latency: z.int().nonnegative(),
-  /** Random variation, ms: each chunk waits uniform [latency − jitter, latency + jitter), at least 0. */
-  jitter: z.int().nonnegative().default(0),
+  latency: durationMs.meta({ description: 'Added delay, ms.' }),
+  jitter: durationMs.default(0).meta({
+    description:
+      'Random variation, ms: each chunk waits uniform [latency − jitter, latency + jitter), at least 0.',
+  }),
 });
 export type LatencyAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`latency`: passes data through with a delay of latency ± jitter (Toxiproxy `toxics/latency.go`). The delay counts from when the proxy read the chunk, so a burst of chunks is delayed once, not once per chunk, and order is kept.',
+  yaml: '- { type: latency, stream: downstream, attributes: { latency: 500, jitter: 50 } }',
+});
 
 export class LatencyToxic implements Toxic {
   constructor(

@@ -14,11 +14,14 @@ import { toxicConfig } from './config.js';
 export const type = 'limit_data';
 
 export const attributes = z.strictObject({
-  /** Bytes passed before the connection is closed. */
-  bytes: z.int().nonnegative(),
+  bytes: z.int().nonnegative().meta({ description: 'Bytes passed before the connection is closed.' }),
 });
 export type LimitDataAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`limit_data`: passes `bytes` bytes, then closes the connection (Toxiproxy `toxics/limit_data.go`). The count is per connection and direction and survives the toxic being interrupted.',
+  yaml: '- { type: limit_data, stream: downstream, attributes: { bytes: 1024 } }',
+});
 
 export interface LimitDataState {
   /** Bytes passed so far on this connection. */

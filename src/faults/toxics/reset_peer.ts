@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from '../../timeline/duration.js';
 import { END, INTERRUPTED } from '../stream.js';
 import type { Toxic, ToxicStub } from '../toxic.js';
 import { toxicConfig } from './config.js';
@@ -17,12 +18,17 @@ export const type = 'reset_peer';
 
 export const attributes = z
   .strictObject({
-    /** Wait after the first data before the reset, ms; 0 = at once. */
-    timeout: z.int().nonnegative().default(0),
+    timeout: durationMs
+      .default(0)
+      .meta({ description: 'Wait after the first data before the reset, ms; 0 = at once.' }),
   })
   .prefault({});
 export type ResetPeerAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`reset_peer`: "connection reset by peer". When data (or the end of the stream) first arrives in this direction, wait `timeout` ms, then reset both sockets with a TCP RST (`socket.resetAndDestroy()`, the equivalent of Toxiproxy\'s `SetLinger(0)` + `Close()`); unsent data is discarded (Toxiproxy `toxics/reset_peer.go`). With 0 the reset is immediate.',
+  yaml: '- { type: reset_peer, stream: upstream, attributes: { timeout: 100 } }',
+});
 
 export class ResetPeerToxic implements Toxic {
   constructor(

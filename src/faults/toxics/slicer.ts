@@ -16,19 +16,28 @@ export const type = 'slicer';
 
 export const attributes = z
   .strictObject({
-    /** Average slice size, bytes. */
-    average_size: z.int().positive(),
-    /** ± variation of slice sizes, bytes; must be less than `average_size`. */
-    size_variation: z.int().nonnegative().default(0),
-    /** Delay between slices, µs (timers resolve to 1 ms, so small delays round up). */
-    delay: z.int().nonnegative().default(0),
+    average_size: z.int().positive().meta({ description: 'Average slice size, bytes.' }),
+    size_variation: z
+      .int()
+      .nonnegative()
+      .default(0)
+      .meta({ description: '± variation of slice sizes, bytes; must be less than `average_size`.' }),
+    delay: z
+      .int()
+      .nonnegative()
+      .default(0)
+      .meta({ description: 'Delay between slices, µs (timers resolve to 1 ms, so small delays round up).' }),
   })
   .refine((a) => a.size_variation < a.average_size, {
     message: 'size_variation must be less than average_size',
     path: ['size_variation'],
   });
 export type SlicerAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`slicer`: slices data into smaller packets, optionally delaying between them, to imitate real TCP delivery (Toxiproxy `toxics/slicer.go`). Exercises parsers that assume a message arrives in one read.',
+  yaml: '- { type: slicer, stream: downstream, attributes: { average_size: 64, size_variation: 32, delay: 100 } }',
+});
 
 export class SlicerToxic implements Toxic {
   constructor(

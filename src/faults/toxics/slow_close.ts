@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationMs } from '../../timeline/duration.js';
 import { END, INTERRUPTED } from '../stream.js';
 import type { Toxic, ToxicStub } from '../toxic.js';
 import { toxicConfig } from './config.js';
@@ -15,11 +16,14 @@ import { toxicConfig } from './config.js';
 export const type = 'slow_close';
 
 export const attributes = z.strictObject({
-  /** Delay before the close is passed on, ms. */
-  delay: z.int().nonnegative(),
+  delay: durationMs.meta({ description: 'Delay before the close is passed on, ms.' }),
 });
 export type SlowCloseAttributes = z.output<typeof attributes>;
-export const config = toxicConfig(type, attributes);
+export const config = toxicConfig(type, attributes).meta({
+  description:
+    '`slow_close`: delays the end of the stream (the FIN) by `delay` ms; data passes untouched (Toxiproxy `toxics/slow_close.go`). A peer that waits for the close (connection: close responses, PostgreSQL terminate) hangs that long.',
+  yaml: '- { type: slow_close, stream: downstream, attributes: { delay: 2000 } }',
+});
 
 export class SlowCloseToxic implements Toxic {
   constructor(

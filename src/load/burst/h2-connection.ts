@@ -69,7 +69,6 @@ export class H2Connection {
   private pendingBlock?: { streamId: number; parts: Buffer[]; endStream: boolean };
   private pingWaiters: Array<() => void> = [];
   private settingsSeen!: () => void;
-  private settingsReceived = false;
   /** Resolves once the server's first SETTINGS arrived. */
   readonly ready = new Promise<void>((r) => (this.settingsSeen = r));
   /** The server's settings (RFC 9113 §6.5.2). */
@@ -81,14 +80,27 @@ export class H2Connection {
   failure?: string;
   failureMessage?: string;
 
+  /** The server's first bytes, until they hold a frame header (9 bytes). */
+  private firstBytes: Buffer | undefined = Buffer.alloc(0);
+
   private constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => {
-      if (!this.settingsReceived && chunk.subarray(0, 5).toString('latin1') === 'HTTP/') {
-        this.fail(
-          'H2_NOT_SUPPORTED',
-          'the target answered the HTTP/2 preface in HTTP/1.x: it does not speak h2c',
-        );
-        return;
+      if (this.firstBytes) {
+        // The server's first frame must be SETTINGS (RFC 9113 §3.4): anything else (an HTTP/1.x status
+        // line, Python's bare HTML error page) means the target does not speak HTTP/2.
+        this.firstBytes = Buffer.concat([this.firstBytes, chunk]);
+        if (this.firstBytes.length < 9) return;
+        const head = this.firstBytes;
+        this.firstBytes = undefined;
+        if (head[3] !== FrameType.SETTINGS || head.readUInt32BE(5) !== 0) {
+          const text = JSON.stringify(head.subarray(0, 40).toString('latin1').split(/\r?\n/)[0]);
+          this.fail(
+            'H2_NOT_SUPPORTED',
+            `the target answered the HTTP/2 connection preface with ${text}, not a SETTINGS frame: it does not speak HTTP/2 (h2c prior knowledge)`,
+          );
+          return;
+        }
+        chunk = head;
       }
       try {
         for (const frame of this.decoder.push(chunk)) this.onFrame(frame);
@@ -100,8 +112,16 @@ export class H2Connection {
     socket.on('close', () => this.fail('SOCKET_CLOSED'));
   }
 
-  /** Connect, send the preface and our SETTINGS, and wait (at most `timeoutMs` ms) for the server's. */
-  static async open(url: URL, timeoutMs: number, onSocket: (s: Socket) => void): Promise<H2Connection> {
+  /**
+   * Connect, send the preface and our SETTINGS, and wait for the server's (at most `timeoutMs` ms if
+   * given; a burst's phases set one deadline for all connections instead). A server whose first bytes
+   * are not a SETTINGS frame, or that closes the connection before one, rejects with `H2_NOT_SUPPORTED`.
+   */
+  static async open(
+    url: URL,
+    timeoutMs: number | undefined,
+    onSocket: (s: Socket) => void,
+  ): Promise<H2Connection> {
     const tls = url.protocol === 'https:';
     const port = Number(url.port || (tls ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -110,7 +130,10 @@ export class H2Connection {
       : netConnect({ host, port });
     onSocket(socket);
     socket.setNoDelay(true);
-    const timer = setTimeout(() => socket.destroy(new ConnectionFailure('TIMEOUT')), timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => socket.destroy(new ConnectionFailure('TIMEOUT')), timeoutMs);
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
@@ -137,9 +160,20 @@ export class H2Connection {
       await Promise.race([
         conn.ready,
         new Promise<never>((_, reject) =>
-          socket.once('close', () =>
-            reject(new ConnectionFailure(conn.failure ?? 'SOCKET_CLOSED', conn.failureMessage)),
-          ),
+          socket.once('close', () => {
+            if (
+              conn.failure === undefined ||
+              conn.failure === 'SOCKET_CLOSED' ||
+              conn.failure === 'ECONNRESET'
+            ) {
+              reject(
+                new ConnectionFailure(
+                  'H2_NOT_SUPPORTED',
+                  'the target closed the connection after the HTTP/2 connection preface, without a SETTINGS frame: it does not speak HTTP/2 (h2c prior knowledge)',
+                ),
+              );
+            } else reject(new ConnectionFailure(conn.failure, conn.failureMessage));
+          }),
         ),
       ]);
       return conn;
@@ -230,7 +264,6 @@ export class H2Connection {
       case FrameType.SETTINGS:
         if (frame.flags & Flag.ACK) return;
         for (const [id, value] of decodeSettings(frame.payload)) this.applySetting(id, value);
-        this.settingsReceived = true;
         this.socket.write(SETTINGS_ACK);
         this.settingsSeen();
         return;

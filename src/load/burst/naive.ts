@@ -6,4 +6,4 @@ import { undiciBurstSender } from './undici-common.js';
  * each request goes out as soon as its connection is established, so connection setup lands in the
  * arrival spread. Kept as the baseline the other modes are measured against.
  */
-export const naive: SenderFactory = (options) => undiciBurstSender('naive', options, { warm: false });
+export const naive: SenderFactory = (options) => undiciBurstSender('naive', options);

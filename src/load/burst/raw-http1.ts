@@ -48,9 +48,14 @@ export class RawHttp1Connection {
   /**
    * Connect to `url`'s origin (TLS for `https:`, certificates not verified: targets are local test
    * servers), with Nagle's algorithm off so every write leaves at once. Rejects with a
-   * `ConnectionFailure` after `timeoutMs` ms or on a socket error.
+   * `ConnectionFailure` on a socket error, or after `timeoutMs` ms if given (a burst's phases set one
+   * deadline for all their connections instead, `phase.ts`).
    */
-  static open(url: URL, timeoutMs: number, onSocket: (s: Socket) => void): Promise<RawHttp1Connection> {
+  static open(
+    url: URL,
+    timeoutMs: number | undefined,
+    onSocket: (s: Socket) => void,
+  ): Promise<RawHttp1Connection> {
     const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const socket =
@@ -60,10 +65,13 @@ export class RawHttp1Connection {
     onSocket(socket);
     socket.setNoDelay(true);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new ConnectionFailure('TIMEOUT', `connect to ${url.origin} timed out`));
-      }, timeoutMs);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              socket.destroy();
+              reject(new ConnectionFailure('TIMEOUT', `connect to ${url.origin} timed out`));
+            }, timeoutMs);
       const onError = (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(new ConnectionFailure(err.code ?? 'ECONNECT', `connect to ${url.origin}: ${err.message}`));

@@ -7,7 +7,9 @@ import type { PreparedRequest, RequestRecord } from '../types.js';
  *
  * Lifecycle: `prepare` (open and warm connections, pre-send what the mode allows) → `release` (make
  * every request complete as close to the same instant as possible, then collect responses) → `close`.
- * `close` must be safe to call at any point, also after a failed `prepare`.
+ * `close` must be safe to call at any point, also after a failed `prepare`. A `prepare` that cannot get
+ * the burst ready throws a `BurstFailure` (`burst-failure.ts`: code, the phase, a hint); each phase runs
+ * under `timeoutMs` (`phase.ts`).
  */
 export interface BurstSender {
   readonly mode: SyncMode;
@@ -21,9 +23,13 @@ export interface BurstOutcome {
   records: RequestRecord[];
   /** Client-side time between the first and the last release write, ms. */
   sendSpreadMs: number;
+  /** What the burst did differently from what its mode promises, e.g. connections not warmed. */
+  warnings?: string[];
 }
 
 export type SyncMode = 'naive' | 'barrier' | 'last-byte' | 'single-packet';
+
+export type WarmupMode = 'auto' | 'on' | 'off';
 
 export interface SenderOptions {
   /** Base URL of the target, e.g. `http://127.0.0.1:4100`. */
@@ -34,6 +40,13 @@ export interface SenderOptions {
   timeoutMs: number;
   /** Path requested once on each connection during `prepare` to open and warm it (modes that warm). */
   warmupPath: string;
+  /**
+   * Whether to warm each connection before the burst (`barrier`, `last-byte`, `single-packet`; default
+   * `auto`): `auto` warms, and where the target does not keep a connection alive after its warm-up, uses
+   * a fresh connection opened before the burst instead; `on` requires a kept-alive warm-up (else the
+   * burst fails with `WARMUP_NOT_KEEPALIVE`); `off` opens fresh connections without a warm-up.
+   */
+  warmup?: WarmupMode;
   /** How long `last-byte` / `single-packet` wait between pre-sending and releasing, ms. */
   holdMs: number;
   /** Requests per HTTP/2 connection (`single-packet`). */

@@ -301,7 +301,47 @@ describe('single-packet sender', () => {
     }
   });
 
-  it('fails prepare with H2_NOT_SUPPORTED against an HTTP/1.1-only server', async () => {
+  it.each([
+    [
+      'an HTTP/1.1 status line',
+      (s: Socket) => s.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n'),
+      '"HTTP/1.1 400 Bad Request"',
+    ],
+    // Python's http.server answers "PRI * HTTP/2.0" with a bare HTML error page (no status line).
+    [
+      'a bare HTML page',
+      (s: Socket) => s.end('<!DOCTYPE HTML>\n<html lang="en">\n<head>'),
+      '"<!DOCTYPE HTML>"',
+    ],
+    ['a close without SETTINGS', (s: Socket) => s.end(), 'closed the connection'],
+  ] as const)(
+    'fails prepare with H2_NOT_SUPPORTED, a hint naming sync: last-byte, when the target answers the preface with %s',
+    async (_what, answer, shown) => {
+      const server = createServer((s) => {
+        s.on('error', () => undefined);
+        s.once('data', () => answer(s));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const sender = singlePacket(options((server.address() as { port: number }).port));
+      try {
+        const err = await sender.prepare([request(0, 'GET', '/')]).catch((e: unknown) => e);
+        expect(err).toMatchObject({
+          code: 'H2_NOT_SUPPORTED',
+          phase: 'warm-up',
+          message: expect.stringContaining(shown),
+          hint: expect.stringContaining('use sync: last-byte'),
+        });
+        expect((err as Error).message).toMatch(
+          /it does not speak HTTP\/2 \(h2c prior knowledge\) \(0\/1 HTTP\/2 connections open/,
+        );
+      } finally {
+        await sender.close();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    },
+  );
+
+  it('fails prepare with H2_NOT_SUPPORTED against a node:http (HTTP/1.1-only) server', async () => {
     const { createServer: createHttp1Server } = await import('node:http');
     const h1 = createHttp1Server((_req, res) => res.end('ok'));
     await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
@@ -309,6 +349,7 @@ describe('single-packet sender', () => {
     try {
       await expect(sender.prepare([request(0, 'GET', '/')])).rejects.toMatchObject({
         code: 'H2_NOT_SUPPORTED',
+        hint: expect.stringContaining('use sync: last-byte'),
       });
     } finally {
       await sender.close();

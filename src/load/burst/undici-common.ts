@@ -17,16 +17,6 @@ export function openClients(baseUrl: URL, count: number, timeoutMs: number): Cli
   );
 }
 
-/** Open and warm every connection with one request to `path`, all in parallel. */
-export async function warmClients(clients: readonly Client[], path: string): Promise<void> {
-  await Promise.all(
-    clients.map(async (client) => {
-      const res = await client.request({ method: 'GET', path });
-      await res.body.dump();
-    }),
-  );
-}
-
 /**
  * Send `request` on `client` and resolve with its record; never rejects (a failure is a record with
  * `error`). `sentAtMs` is taken immediately before the request is handed to undici.
@@ -84,14 +74,9 @@ export async function closeClients(clients: readonly Client[]): Promise<void> {
 
 /**
  * A sender that gives each request its own undici connection and releases all of them in one
- * synchronous loop. `warm: true` opens the connections during `prepare` (barrier); `warm: false` leaves
- * connection setup inside the burst (naive).
+ * synchronous loop; nothing is opened in advance, so connection setup lands inside the burst (`naive`).
  */
-export function undiciBurstSender(
-  mode: SyncMode,
-  options: SenderOptions,
-  { warm }: { warm: boolean },
-): BurstSender {
+export function undiciBurstSender(mode: SyncMode, options: SenderOptions): BurstSender {
   let clients: Client[] = [];
   let prepared: readonly PreparedRequest[] = [];
   return {
@@ -99,7 +84,6 @@ export function undiciBurstSender(
     async prepare(requests) {
       prepared = requests;
       clients = openClients(options.baseUrl, requests.length, options.timeoutMs);
-      if (warm) await warmClients(clients, options.warmupPath);
     },
     async release() {
       const inFlight = prepared.map((req, i) =>

@@ -21,9 +21,12 @@ import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
  * ```
  */
 export const config = faultConfig('http-fault', {
-  /** Dependency name (declared with `proxy: http`). */
-  dependency: z.string().min(1),
+  dependency: z.string().min(1).meta({ description: 'Dependency name (declared with `proxy: http`).' }),
   fault: httpFaultSchema,
+}).meta({
+  description:
+    "`http-fault`: set an HTTP fault (`src/faults/http-faults.ts`: `status`, `abort`, `delay`, for every request, the `first` N or a `probability`, optionally a `pathPrefix`) on a dependency's HTTP fault proxy (`proxy: http`) for `for`, then clear it. `onStart` says what happens to the calls in flight when it begins: `let-finish` (default), `fail-in-flight` (answer them with the fault now) or `reset-in-flight` (TCP RST) — the last two correlate failures in time, as a crash does.",
+  yaml: 'faults:\n  - type: http-fault\n    at: 2s\n    for: 5s\n    dependency: upstream\n    fault: { type: status, status: 503, onStart: fail-in-flight }\n  - { type: http-fault, at: 3s, for: 1s, dependency: upstream, fault: { type: abort, probability: 0.1 } }',
 });
 export type HttpFaultConfig = z.output<typeof config>;
 

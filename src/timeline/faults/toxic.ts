@@ -19,10 +19,17 @@ import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
  * ```
  */
 export const config = faultConfig('toxic', {
-  /** Name of the TCP proxy: a dependency with `proxy: tcp`, or `postgres`. */
-  proxy: z.string().min(1),
-  /** The toxic, in Toxiproxy's JSON shape (`{ type, name?, stream?, toxicity?, attributes }`). */
-  toxic: toxicConfigSchema,
+  proxy: z
+    .string()
+    .min(1)
+    .meta({ description: 'Name of the TCP proxy: a dependency with `proxy: tcp`, or `postgres`.' }),
+  toxic: toxicConfigSchema.meta({
+    description: "The toxic, in Toxiproxy's JSON shape (`{ type, name?, stream?, toxicity?, attributes }`).",
+  }),
+}).meta({
+  description:
+    '`toxic`: add a Toxiproxy toxic (`src/faults/toxics/`: latency, bandwidth, slow_close, timeout, reset_peer, slicer, limit_data, down) to a TCP fault proxy for `for` — a dependency declared with `proxy: tcp`, or `postgres` with `database.proxy: true`. The toxic acts on open connections too and is removed at `at + for` (or when the load ends) without dropping data in flight.',
+  yaml: 'faults:\n  - type: toxic\n    at: 0s\n    proxy: upstream\n    toxic: { type: latency, stream: downstream, attributes: { latency: 300, jitter: 50 } }\n  - { type: toxic, at: 2s, for: 3s, proxy: postgres, toxic: { type: latency, attributes: { latency: 100 } } }',
 });
 export type ToxicFaultConfig = z.output<typeof config>;
 

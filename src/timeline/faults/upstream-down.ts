@@ -20,12 +20,19 @@ import { describeHttpFault, check as httpCheck, resources as httpResources } fro
  * ```
  */
 export const config = faultConfig('upstream-down', {
-  /** Dependency name (declared with `proxy: http`). */
-  dependency: z.string().min(1).default('upstream'),
-  /** What the outage answers. */
-  status: z.int().min(500).max(599).default(503),
-  /** The calls in flight when it begins: failed with `status`, reset, or left to finish. */
-  onStart: z.enum(['fail-in-flight', 'reset-in-flight', 'let-finish']).default('fail-in-flight'),
+  dependency: z
+    .string()
+    .min(1)
+    .default('upstream')
+    .meta({ description: 'Dependency name (declared with `proxy: http`).' }),
+  status: z.int().min(500).max(599).default(503).meta({ description: 'What the outage answers.' }),
+  onStart: z.enum(['fail-in-flight', 'reset-in-flight', 'let-finish']).default('fail-in-flight').meta({
+    description: 'The calls in flight when it begins: failed with `status`, reset, or left to finish.',
+  }),
+}).meta({
+  description:
+    '`upstream-down`: an outage of a dependency, as it happens in production — the dependency falls over, so every call in flight fails at that instant (`fail-in-flight`, or `reset-in-flight` for a crash that drops connections), and every call until `at + for` gets `status` (503) at once. Sugar for an `http-fault` with `{ type: status, status, onStart }`.',
+  yaml: 'faults:\n  - { type: upstream-down, at: 2s, for: 5s }                     # dependency `upstream`, 503\n  - { type: upstream-down, at: 2s, for: 5s, dependency: stock, onStart: reset-in-flight }',
 });
 export type UpstreamDownConfig = z.output<typeof config>;
 

@@ -28,15 +28,27 @@ import { type Fault, type FaultCheckContext, type FaultContext, faultConfig } fr
  * ```
  */
 export const config = faultConfig('kill-replica', {
-  /** 0-based replica number (`INSTANCE_ID`). Give this or `replicaQuery`. */
-  replica: z.int().nonnegative().optional(),
-  /** SQL whose first row's first column is the replica number to kill, run from `at` until it returns a row. */
-  replicaQuery: z.string().min(1).optional(),
-  /** With `replicaQuery`: how long to keep asking before giving up (the fault fails), ms; default 3 s. */
-  waitMs: durationMs.optional(),
+  replica: z
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: '0-based replica number (`INSTANCE_ID`). Give this or `replicaQuery`.' }),
+  replicaQuery: z.string().min(1).optional().meta({
+    description:
+      "SQL whose first row's first column is the replica number to kill, run from `at` until it returns a row.",
+  }),
+  waitMs: durationMs.optional().meta({
+    description:
+      'With `replicaQuery`: how long to keep asking before giving up (the fault fails), ms; default 3 s.',
+  }),
   signal: z.enum(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGSTOP']).default('SIGKILL'),
-  /** Start it again this long after the kill; default: stays down. Same as `for`. */
-  restartAfter: durationMs.optional(),
+  restartAfter: durationMs
+    .optional()
+    .meta({ description: 'Start it again this long after the kill; default: stays down. Same as `for`.' }),
+}).meta({
+  description:
+    "`kill-replica`: SIGKILL replica `replica` (its whole process group) — a crash, an OOM kill, a node lost (Jepsen's `kill` nemesis). No grace, no shutdown hooks: in-flight requests are reset and a task it was running stops mid-way. With `restartAfter`, the replica is started again (same port, same log file, appended) that long after the kill and the fault ends once it is healthy; without it, the replica stays down for the rest of the trial (every replica is back up before the next trial).",
+  yaml: 'faults:\n  - { type: kill-replica, at: 5s, replica: 1 }\n  - { type: kill-replica, at: 2s, replica: 0, restartAfter: 3s }\n  - type: kill-replica\n    at: 5s\n    replicaQuery: SELECT instance FROM task_claims WHERE done_at IS NULL',
 });
 export type KillReplicaConfig = z.output<typeof config>;
 

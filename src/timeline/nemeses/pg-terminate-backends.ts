@@ -18,8 +18,15 @@ import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
  * ```
  */
 export const config = faultConfig('pg-terminate-backends', {
-  /** Only this replica's connections; default every replica's. */
-  replica: z.int().nonnegative().optional(),
+  replica: z
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: "Only this replica's connections; default every replica's." }),
+}).meta({
+  description:
+    "`pg-terminate-backends`: `pg_terminate_backend` on the target's database connections — a failover, a DBA's kill, a proxy restart: every open connection of the target dies at once and its pool must notice and reconnect. whatbreaks' own connections are spared.",
+  yaml: "faults:\n  - { type: pg-terminate-backends, at: 4s }             # every replica\n  - { type: pg-terminate-backends, at: 6s, replica: 1 } # one replica's pool",
 });
 export type PgTerminateBackendsConfig = z.output<typeof config>;
 

@@ -15,8 +15,13 @@ import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
 export const config = faultConfig('restart-replica', {
   replica: z.int().nonnegative(),
   signal: z.enum(['SIGTERM', 'SIGINT', 'SIGKILL']).default('SIGTERM'),
-  /** Wait this long for the replica to exit before SIGKILL, ms. */
-  graceMs: durationMs.default(3_000),
+  graceMs: durationMs
+    .default(3_000)
+    .meta({ description: 'Wait this long for the replica to exit before SIGKILL, ms.' }),
+}).meta({
+  description:
+    "`restart-replica`: a rolling-deploy step on one replica — `signal` (default SIGTERM, so the target can drain), SIGKILL after `graceMs`, then start it again and wait until it is healthy. The fault's window is the restart itself: from the signal to healthy again.",
+  yaml: 'faults:\n  - { type: restart-replica, at: 3s, replica: 0 }',
 });
 export type RestartReplicaConfig = z.output<typeof config>;
 
