@@ -85,6 +85,7 @@ async function startLocal(
       `fsync=${spec.fsync === false ? 'off' : 'on'}`,
       '-c',
       'full_page_writes=off',
+      ...(spec.deadlockTimeoutMs !== undefined ? ['-c', `deadlock_timeout=${spec.deadlockTimeoutMs}ms`] : []),
     ],
     onLog,
   });

@@ -44,6 +44,8 @@ export interface EnvironmentSpec {
    * the PostgreSQL protocol proxy in front of it (`dependencies.ts`). `true` is `{ protocol: 'tcp' }`.
    */
   databaseProxy?: boolean | { protocol: 'tcp' | 'postgres' };
+  /** PostgreSQL `deadlock_timeout`, ms (local environment); default PostgreSQL's (1 s). */
+  deadlockTimeoutMs?: number;
   /**
    * Ctrl-C / SIGTERM during the start: the `local` environment stops starting at its next step (a
    * health check in progress included), tears down what it started and throws `INTERRUPTED`.
