@@ -90,7 +90,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   // An interleave load runs one trial per schedule until its exploration is over (at most its budget).
   const trials =
     scenario.load.type === 'interleave'
-      ? Math.min(options.trials ?? Number.POSITIVE_INFINITY, interleaveTrialBudget(scenario.load))
+      ? (options.trials ?? interleaveTrialBudget(scenario.load))
       : (options.trials ?? scenario.trials);
   const startedAt = new Date();
   const runDir = resolve(

@@ -43,7 +43,7 @@ export interface ExplorerOptions {
   /** PCT depth d (d − 1 priority change points). */
   depth: number;
   seed: number;
-  /** Run exactly this schedule once, nothing else. */
+  /** Run exactly this schedule, nothing else (as many trials as the run allows). */
   pinned?: Schedule;
 }
 
@@ -68,7 +68,6 @@ export class Explorer {
   #searchDone = false;
   #searched = 0;
   #sampled = 0;
-  #pinnedRun = false;
   #longest = 1;
   #random: Random;
 
@@ -81,8 +80,6 @@ export class Explorer {
   next(): PlannedSchedule | undefined {
     const o = this.#o;
     if (o.pinned) {
-      if (this.#pinnedRun) return undefined;
-      this.#pinnedRun = true;
       return { source: 'pinned', choose: pinnedChooser(o.pinned) };
     }
     if (!this.#searchDone && this.#searched < o.maxSchedules) {

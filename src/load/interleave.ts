@@ -56,7 +56,8 @@ export const config = z
       .regex(/^(-|\d{1,2}(\.\d{1,2})*)$/, 'request indices joined by dots, e.g. 0.0.1.1')
       .optional()
       .meta({
-        description: 'Run exactly this schedule (from a report), once: a reproduction kept beside the fix.',
+        description:
+          'Run exactly this schedule (from a report) instead of exploring: once, or `--trials` times. A reproduction kept beside the fix.',
         examples: ['0.1.0.1.1.0'],
       }),
     quietMs: positiveDurationMs.default(250).meta({
@@ -96,7 +97,10 @@ export interface InterleaveTrialInfo {
   steps: StepRow[];
 }
 
-/** Trials an interleave load may run at most (the run stops earlier when the exploration is over). */
+/**
+ * Trials an interleave load runs at most (the run stops earlier when the exploration is over); a pinned
+ * schedule runs once unless the run asks for more trials (`--trials 20`: the same schedule 20 times).
+ */
 export function trialBudget(cfg: InterleaveConfig): number {
   return cfg.schedule !== undefined ? 1 : cfg.maxSchedules + cfg.samples;
 }
