@@ -167,7 +167,7 @@ export function renderMarkdown(r: RunReport): string {
     for (const t of il.failing.slice(0, 3)) {
       const x = t.load.interleave!;
       out.push(
-        `**Failing schedule \`${mdCell(x.schedule)}\`** (trial ${t.trial}, ${x.preemptions} preemptions):`,
+        `**Failing schedule \`${mdCell(x.schedule)}\`** (trial ${t.trial}, ${x.preemptions} preemption${x.preemptions === 1 ? '' : 's'}):`,
         '',
         stepTableMarkdown(x.steps, (v) => mdCell(v)),
         '',

@@ -137,7 +137,9 @@ export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOp
         `  ${c.red('failing schedules')} (${il.failing.length}; shortest, fewest preemptions first): ${ids.join('  ')}`,
       );
       const x = first.load.interleave!;
-      lines.push(`  schedule ${x.schedule} (trial ${first.trial}, ${x.preemptions} preemptions):`);
+      lines.push(
+        `  schedule ${x.schedule} (trial ${first.trial}, ${x.preemptions} preemption${x.preemptions === 1 ? '' : 's'}):`,
+      );
       for (const l of stepTableLines(x.steps)) lines.push(`    ${l}`);
       lines.push(c.dim(`  replay it: whatbreaks replay ${reportFile} --schedule ${x.schedule}`));
     }
