@@ -10,7 +10,7 @@
  * Each applies to every request, the `first` N after it was set, or a `probability` per request (seeded),
  * and can be limited to a `pathPrefix`. Faults switch at runtime (`setFault`, `clearFault`).
  *
- * The herd's physics (GUIDE §1): retry waves need failures correlated in time. A `status` fault that
+ * The herd's physics: retry waves need failures correlated in time. A `status` fault that
  * only meets new arrivals spreads failures as evenly as the arrivals; an outage that *begins* by failing
  * (`onStart: 'fail-in-flight'`) or resetting (`'reset-in-flight'`) every request in flight at that instant
  * synchronizes the clients' retry clocks, as a crash or a restart does. `'let-finish'` is the default.

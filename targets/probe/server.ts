@@ -18,7 +18,7 @@
  *   all arrived, not the burst.
  * Responses are written with `setImmediate`, after the reads parsed with them.
  * Even `dataMs` comes from a single-threaded loop: N sockets that became readable together are read one
- * after the other, some µs each. For wire truth use `../shared/tools/capture-spread` (tshark).
+ * after the other, some µs each. For wire truth use `bench/wire-spread.sh` (tshark).
  *
  * Environment: PORT (default 3000), HOST (default 127.0.0.1), PROBE_WARMUP_PATH.
  */

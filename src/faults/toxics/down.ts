@@ -10,7 +10,7 @@ import { toxicConfig } from './config.js';
  *   Open connections are left alone (add `reset` too for a crash). Toxicity does not apply.
  * - `reset`: every connection, open or new, is reset (TCP RST) at once: clients see ECONNRESET. An
  *   outage that starts this way fails everything in flight at the same instant, which is what makes
- *   retry waves (GUIDE §1, "the herd's physics").
+ *   retry waves (Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015).
  * - `blackhole`: connections are accepted and nothing gets through in either direction; nothing is
  *   closed either. Data is held, not dropped (TCP would retransmit it), and flows once the toxic is
  *   removed. Clients see only their own timeouts.

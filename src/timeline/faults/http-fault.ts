@@ -8,7 +8,7 @@ import { type Fault, type FaultCheckContext, faultConfig } from '../fault.js';
  * request, the `first` N or a `probability`, optionally a `pathPrefix`) on a dependency's HTTP fault
  * proxy (`proxy: http`) for `for`, then clear it. `onStart` says what happens to the calls in flight
  * when it begins: `let-finish` (default), `fail-in-flight` (answer them with the fault now) or
- * `reset-in-flight` (TCP RST) — the last two correlate failures in time, as a crash does (GUIDE §1).
+ * `reset-in-flight` (TCP RST) — the last two correlate failures in time, as a crash does.
  *
  * ```yaml
  * faults:

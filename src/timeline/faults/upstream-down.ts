@@ -9,7 +9,7 @@ import { describeHttpFault, check as httpCheck, resources as httpResources } fro
  * that drops connections), and every call until `at + for` gets `status` (503) at once. Sugar for an
  * `http-fault` with `{ type: status, status, onStart }`.
  *
- * Failing what is in flight is what makes a herd (GUIDE §1, "the herd's physics"): callers whose calls
+ * Failing what is in flight is what makes a herd (the herd's physics): callers whose calls
  * failed together start their backoff clocks together; a 503 that only meets new arrivals spreads the
  * failures as evenly as the arrivals and no waves form.
  *
