@@ -89,4 +89,22 @@ describe('interleave: single completion on the jobs target', () => {
     expect(r.verdict).toBe('unknown');
     expect(r.trials[0]!.inconclusive).toMatch(/schedule 0 did not run as written: .*request 9/);
   });
+
+  it('a request waiting for the only pool connection is stalled, and its steps are still attributed', async () => {
+    // POOL_MAX=1: request 1 waits in the application while request 0 holds the connection in its
+    // transaction; request 0's steps on that connection are its own (the connection is in a transaction
+    // it began), and request 1's BEGIN, sent once request 0 answered, is request 1's.
+    const fixed = scenario.target.variants.fixed!;
+    const s: Scenario = {
+      ...scenario,
+      target: {
+        ...scenario.target,
+        variants: { ...scenario.target.variants, fixed: { ...fixed, env: { ...fixed.env, POOL_MAX: '1' } } },
+      },
+    };
+    const r = await run(s, 'fixed');
+    expect(r.summary).toMatchObject({ trials: 1, passed: 1, unknown: 0 });
+    // One connection serializes the two requests: a single schedule exists.
+    expect(r.trials[0]!.load.interleave!.schedule).toBe('0.0.0.0.0.0.1.1.1');
+  });
 });

@@ -20,6 +20,9 @@
  * first, then the others' by request index. A deadlock leaves every step blocked until PostgreSQL's
  * detector (`deadlock_timeout`) aborts one: its error is an outcome like any other.
  *
+ * Attribution when a request is stalled (waiting for a pool connection) while another runs: see
+ * `attribute`.
+ *
  * A schedule that cannot run as written — a step nobody can own, a request stalled past
  * `stallTimeoutMs`, a step neither answered nor blocked within `stepTimeoutMs`, a choice the chooser
  * refuses (a replay that diverged) — ends the trial with `failed` set: it is `unknown`, never pass or fail.
@@ -128,29 +131,63 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleRun> {
     }
   };
 
-  /** The running request, if exactly one request can have sent a step now. */
-  const attribute = (): Req | string => {
+  /** The request that ran the last step on each connection. */
+  const lastOnConnection = new Map<number, Req>();
+  /** A step that arrived while two requests could have sent it (see `attribute`). */
+  let pending: Step | undefined;
+  const sqlOf = (step: Step) => step.statements.map((s) => s.text).join('; ');
+  const unattributable = (step: Step, why: string) =>
+    fail(`a step arrived that the scheduler cannot attribute (${why}): ${sqlOf(step)}`);
+
+  /**
+   * Who sent `step`: the request running in the application when it is the only one that can have (no
+   * request stalled); else a stalled request when it is the only one; else, with a request running and
+   * one stalled (waiting for a pool connection), the request that began the transaction the step's
+   * connection is in (a pool does not hand a connection inside a transaction block to another request);
+   * else `pending` — decided when the running request is quiet again (`settlePending`).
+   */
+  const attribute = (step: Step): Req | 'pending' | string => {
     const running = current?.state === 'app' ? current : undefined;
     const stalled = reqs.filter((r) => r.state === 'stalled');
-    if (running && stalled.length === 0) return running;
-    if (!running && stalled.length === 1) return stalled[0]!;
-    const could = [...(running ? [running] : []), ...stalled].map((r) => r.index);
-    return could.length === 0
-      ? 'no request was running in the application'
-      : `it could be any of requests ${could.join(', ')}`;
+    const could = [...(running ? [running] : []), ...stalled];
+    if (could.length === 1) return could[0]!;
+    if (could.length === 0) return 'no request was running in the application';
+    const conn = proxy.connections().find((c) => c.id === step.connectionId);
+    const last = lastOnConnection.get(step.connectionId);
+    if ((conn?.txStatus === 'T' || conn?.txStatus === 'E') && last && could.includes(last)) return last;
+    return running && stalled.length === 1
+      ? 'pending'
+      : `it could be any of requests ${could.map((r) => r.index).join(', ')}`;
   };
-  const onHeld = (step: Step) => {
-    const r = attribute();
-    if (typeof r === 'string') {
-      fail(
-        `a step arrived that the scheduler cannot attribute (${r}): ${step.statements.map((s) => s.text).join('; ')}`,
-      );
-      return;
-    }
+  const assign = (r: Req, step: Step) => {
     r.step = step;
     r.state = 'held';
     owner.set(step.id, r);
+    lastOnConnection.set(step.connectionId, r);
     notify();
+  };
+  const onHeld = (step: Step) => {
+    const r = attribute(step);
+    if (r === 'pending') {
+      if (pending) unattributable(step, 'two steps arrived while two requests could have sent them');
+      else pending = step;
+      notify();
+    } else if (typeof r === 'string') unattributable(step, r);
+    else assign(r, step);
+  };
+  /**
+   * A pending step, once the request that was running is quiet: if it answered or has a step of its own,
+   * the pending step is the stalled request's (a request waits for one step at a time); if it did nothing,
+   * either could have sent it.
+   */
+  const settlePending = (running: Req) => {
+    const step = pending;
+    if (!step) return;
+    pending = undefined;
+    const stalled = reqs.filter((r) => r.state === 'stalled' && r !== running);
+    if ((running.state === 'done' || running.state === 'held') && stalled.length === 1)
+      assign(stalled[0]!, step);
+    else unattributable(step, `request ${running.index} or a stalled request`);
   };
   const onDone = (step: Step) => {
     const r = owner.get(step.id);
@@ -177,6 +214,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ScheduleRun> {
     if (r.responded && r.state === 'app') r.state = 'done';
     const moved = await until(() => r.state !== 'app', o.quietMs);
     if (!moved && r.state === 'app') r.state = 'stalled';
+    settlePending(r);
   };
   const start = async (r: Req) => {
     current = r;
