@@ -59,3 +59,14 @@ describe('interleave: rows locked in opposite order', () => {
     expect(deadlocked.length).toBeLessThan(r.trials.length);
   });
 });
+
+describe('interleave: a request that issues no SQL', () => {
+  it('is started, answers, and the other request runs alone: one schedule, pass', async () => {
+    const r = await run('test/fixtures/interleave/no-sql.yaml');
+    expect(r.verdict).toBe('pass');
+    expect(r.summary.trials).toBe(1);
+    const x = r.trials[0]!.load.interleave!;
+    expect(x.schedule).toBe('0.0.0.0');
+    expect(new Set(x.steps.map((s) => s.request))).toEqual(new Set([0]));
+  });
+});
