@@ -113,10 +113,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
   for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });
   const dependencies = Object.entries(scenario.dependencies).map(([name, d]) => ({ ...d, name }));
-  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy)) {
+  const interleave = scenario.load.type === 'interleave';
+  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy || interleave)) {
     throw new WhatbreaksError(
       'ENV_UNAVAILABLE',
-      `${scenario.file}: dependencies and database.proxy run only in the local environment for now`,
+      `${scenario.file}: dependencies, database.proxy and interleave loads run only in the local environment for now`,
       'run it with --env local',
     );
   }
