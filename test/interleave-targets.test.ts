@@ -60,6 +60,20 @@ describe('interleave: rows locked in opposite order', () => {
   });
 });
 
+describe('interleave: REPEATABLE READ read-modify-write', () => {
+  it('a serialization failure (40001) is an outcome the application answers', async () => {
+    const r = await run('test/fixtures/interleave/repeatable-read.yaml');
+    expect(r.verdict).toBe('pass');
+    const failed = r.trials.filter((t) => t.load.interleave!.steps.some((s) => s.sqlstate === '40001'));
+    expect(failed.length).toBeGreaterThan(0);
+    for (const t of failed) expect(t.load.statusCounts).toEqual({ '200': 1, '409': 1 });
+    // Some of them waited for the other transaction's row lock first: seen blocked, then failed.
+    expect(
+      failed.some((t) => t.load.interleave!.steps.some((s) => s.blocked && s.sqlstate === '40001')),
+    ).toBe(true);
+  });
+});
+
 describe('interleave: a request that issues no SQL', () => {
   it('is started, answers, and the other request runs alone: one schedule, pass', async () => {
     const r = await run('test/fixtures/interleave/no-sql.yaml');
