@@ -10,6 +10,7 @@ import { loadScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
 import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
+import { refuseEarlierReport } from './out-dir.js';
 import { createPrinter } from './progress.js';
 import { reportFileOf } from './report.js';
 
@@ -44,13 +45,22 @@ export function registerReplay(program: Command): void {
       return n;
     })
     .option('--out <dir>', 'folder for this run (default: reports/<scenario>-<variant>-<time>)')
+    .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the summary')
     .action(
       async (
         arg: string,
-        opts: { schedule: string; variant?: string; trials?: number; out?: string; quiet?: boolean },
+        opts: {
+          schedule: string;
+          variant?: string;
+          trials?: number;
+          out?: string;
+          force?: boolean;
+          quiet?: boolean;
+        },
       ) => {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+        refuseEarlierReport(opts.out, opts.force, ['report.json']);
         const report = JSON.parse(readFileSync(reportFileOf(arg), 'utf8')) as RunReport;
         const scenario = replayScenario(report, opts.schedule);
         const print = createPrinter();
