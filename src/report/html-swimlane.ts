@@ -17,7 +17,7 @@ function stepCell(s: StepRow): string {
   const params = s.params?.length
     ? `<div class="muted">${esc(s.params.map((p) => `[${p.map((v) => (v === null ? 'NULL' : v)).join(', ')}]`).join(' '))}</div>`
     : '';
-  const result = `<div class="${s.sqlstate ? 'fail' : 'muted'}">→ ${esc(s.result)}${s.blocked ? ' <b>(was blocked)</b>' : ''}</div>`;
+  const result = `<div class="${s.sqlstate ? 'step-error' : 'muted'}">→ ${esc(s.result)}${s.blocked ? ' <b>(was blocked)</b>' : ''}</div>`;
   return `<code>${esc(s.sql.join('; '))}</code>${params}${result}`;
 }
 

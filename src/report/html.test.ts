@@ -13,6 +13,14 @@ function chart(html: string, trial: number, title: string): string {
 describe('report.html', () => {
   const html = renderHtml(fixtureReport());
 
+  it('keeps the verdict badges legible: no rule for a bare verdict class recolours their text', () => {
+    // A swimlane rule `.fail{color:#c92a2a}` once came after `.badge{color:#fff}` and won: red on red.
+    const css = html.match(/<style>([\s\S]*?)<\/style>/)?.[1] ?? '';
+    const bare = [...css.matchAll(/(?:^|[}\s,])(\.(?:pass|fail|unknown|aborted))\s*[{,]/g)].map((m) => m[1]);
+    expect(bare).toEqual([]);
+    expect(html).toMatch(/<span class="badge (pass|fail|unknown)">(PASS|FAIL|UNKNOWN)<\/span>/);
+  });
+
   it('is self-contained: no script, no external resource', () => {
     expect(html).not.toMatch(/<script|<link|@import|src=|url\(/i);
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);

@@ -422,5 +422,5 @@ section{border-top:1px solid #ddd;padding:10px 0} summary{cursor:pointer}
 .charts svg{display:block;margin:6px 0;width:100%;height:auto} .row{display:flex;gap:16px;align-items:flex-start}
 .row .wide{flex:3;min-width:0} .row .narrow{flex:2;min-width:0}
 footer{color:#888;font-size:12px;margin-top:24px}
-.swimlane td.lane{background:#f8f9fb;min-width:260px} .swimlane code{white-space:pre-wrap} .fail{color:#c92a2a}
+.swimlane td.lane{background:#f8f9fb;min-width:260px} .swimlane code{white-space:pre-wrap} .step-error{color:#c92a2a}
 `;
