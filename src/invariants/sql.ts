@@ -25,7 +25,10 @@ export const config = z
     type: z.literal('sql'),
     name: z.string().min(1),
     description: z.string().optional(),
-    query: z.string().min(1),
+    query: z.string().min(1).meta({
+      description:
+        'One SELECT returning the rows that violate the property (none: it holds; each row is a witness, its columns shown). Several statements or a query that fails make the trial `unknown`.',
+    }),
     summary: z.string().optional().meta({
       description: "Line per witness for the summary; `{{column}}` is replaced by the row's value.",
     }),

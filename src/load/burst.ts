@@ -31,7 +31,13 @@ export const config = z
       .min(1)
       .max(10_000)
       .meta({ description: 'Number of requests in the burst (one connection each for HTTP/1.1 modes).' }),
-    sync: z.enum(Object.keys(senders) as [SyncMode, ...SyncMode[]]).default('last-byte'),
+    sync: z
+      .enum(Object.keys(senders) as [SyncMode, ...SyncMode[]])
+      .default('last-byte')
+      .meta({
+        description:
+          'How the requests are released together: `last-byte` (every request sent but its last byte, then all last bytes at once; any HTTP/1.x server), `single-packet` (HTTP/2 only), `barrier` (whole requests on warm connections in one tick), `naive` (what `Promise.all` does).',
+      }),
     request: requestTemplateSchema,
     timeoutMs: positiveDurationMs.default(30_000).meta({
       description:

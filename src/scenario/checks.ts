@@ -42,8 +42,14 @@ export function scenarioProblems(value: unknown, dir: string): Problem[] {
     const rel = rawAt(value, path);
     if (typeof rel !== 'string' || rel.length === 0) return;
     const abs = resolve(dir, rel);
+    const looksLikeSql =
+      kind === 'file' && /^\s*(insert|update|delete|create|alter|select|with|begin)\s/i.test(rel);
     if (!existsSync(abs))
-      at(path, `${kind === 'dir' ? 'folder' : 'file'} not found: ${rel} (resolved to ${abs})`, fileHint);
+      at(
+        path,
+        `${kind === 'dir' ? 'folder' : 'file'} not found: ${rel} (resolved to ${abs})`,
+        looksLikeSql ? 'this names SQL files; SQL written inline goes in database.setup' : fileHint,
+      );
     else if (kind === 'dir' && !statSync(abs).isDirectory()) at(path, `not a folder: ${rel}`);
     else if (kind === 'file' && !statSync(abs).isFile()) at(path, `not a file: ${rel}`);
   };

@@ -62,6 +62,29 @@ invariants:
     expect(issues.find((i) => i.field === 'load.type')?.hint).toMatch(/one of: burst, idle/);
   });
 
+  it('a single value where a block is expected says so (health: /healthz)', () => {
+    const issues = issuesOf(`target: { command: node server.js, health: /healthz }
+load: { type: burst, requests: 2, request: { path: /x } }
+invariants:
+  - { type: sql, name: q, query: SELECT 1 }
+`);
+    const health = issues.find((i) => i.field === 'target.health');
+    expect(health?.message).toBe("'/healthz' is a single value; 'health' is a block of fields (key: value)");
+    expect(health?.hint).toMatch(/write it as health: \{ <field>: … \}/);
+  });
+
+  it('inline SQL under database.seed points to database.setup', () => {
+    const issues = issuesOf(`target: { command: node server.js }
+database: { schema: schema.sql, seed: "INSERT INTO coupons VALUES ('A', 1)" }
+load: { type: burst, requests: 2, request: { path: /x } }
+invariants:
+  - { type: sql, name: q, query: SELECT 1 }
+`);
+    const seed = issues.find((i) => i.field === 'database.seed');
+    expect(seed?.message).toMatch(/file not found: INSERT INTO coupons/);
+    expect(seed?.hint).toBe('this names SQL files; SQL written inline goes in database.setup');
+  });
+
   it('a bad threshold and an unknown fault target are reported beside a schema error elsewhere', () => {
     const issues = issuesOf(
       scenario(

@@ -96,6 +96,20 @@ export function zodIssues(
       push(path, `required field '${field}' is missing`, requiredHint(field));
       continue;
     }
+    if (
+      issue.code === 'invalid_type' &&
+      issue.expected === 'object' &&
+      given !== null &&
+      typeof given !== 'object'
+    ) {
+      // `health: /healthz` where a block is expected: say it needs keys, not zod's "expected object".
+      push(
+        path,
+        `${show(given)} is a single value; '${field}' is a block of fields (key: value)`,
+        `write it as ${field}: { <field>: … } (docs/scenarios.md lists the fields of '${field}')`,
+      );
+      continue;
+    }
     push(path, issue.message);
   }
   return out;

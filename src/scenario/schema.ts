@@ -133,7 +133,8 @@ export const databaseSchema = z.strictObject({
     .optional()
     .meta({
       examples: ['INSERT INTO trucks (id, capacity_kg) VALUES (2, 500)'],
-      description: 'Extra SQL run after the seed files, inline.',
+      description:
+        'SQL written inline, run after the schema and seed files (if any) before every trial: for a few rows, no seed file is needed.',
     }),
   maxConnections: z.int().min(10).max(10_000).optional().meta({
     description: 'PostgreSQL `max_connections`; default sized for the load (2 × burst + 20, at least 100).',
