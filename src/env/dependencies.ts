@@ -2,13 +2,15 @@ import { resolve } from 'node:path';
 import { WhatbreaksError } from '../errors.js';
 import { type StartedHttpFaultProxy, startHttpFaultProxy } from '../faults/http-faults.js';
 import { type StartedProxy, startProxy } from '../faults/proxy.js';
+import { type StartedPgProxy, startPgProxy } from '../pgwire/proxy.js';
 import { type DependencyConfig, urlEnvOf } from './dependencies-schema.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup } from './teardown.js';
 
 /**
  * Starting the scenario's dependencies (`dependencies:`), each as a child process on a free port
- * behind its own in-process fault proxy, and the database's TCP proxy (`database.proxy: true`):
+ * behind its own in-process fault proxy, and the database's TCP proxy (`database.proxy: true`), with the
+ * PostgreSQL protocol proxy in front of it when asked (`database.proxy: { protocol: postgres }`):
  *
  * ```
  *                         ┌─ http fault proxy "upstream" ─┐
@@ -17,7 +19,15 @@ import { registerCleanup } from './teardown.js';
  *                         ┌─ tcp fault proxy "postgres" ──┐
  *   target ─DATABASE_URL─►│ Toxiproxy toxics (latency …)   ├──► PostgreSQL (whatbreaks itself connects directly)
  *                         └───────────────────────────────┘
+ *                         ┌─ protocol proxy ─┐  ┌─ tcp fault proxy "postgres" ─┐
+ *   target ─DATABASE_URL─►│ steps, gate      ├─►│ Toxiproxy toxics              ├──► PostgreSQL
+ *                         └──────────────────┘  └──────────────────────────────┘
  * ```
+ *
+ * The protocol proxy sits in front of the TCP one, not behind it: it sees the target's bytes when the
+ * target sends them (a toxic's delay comes after), and every toxic keeps acting on exactly what reaches
+ * PostgreSQL, so `toxic` faults on `postgres` work the same with or without it. A `down` or `reset_peer`
+ * toxic reaches the target through it as a refused or reset connection.
  *
  * They start before the target (which gets their URLs) and stop after it. Processes reuse
  * `TargetProcess` (own process group, log file, health polling); every process and proxy is registered
@@ -39,6 +49,8 @@ export interface StartedDependency {
   readonly http?: StartedHttpFaultProxy;
   /** With `proxy: tcp`, and for `postgres`. */
   readonly tcp?: StartedProxy;
+  /** For `postgres` with `database.proxy: { protocol: postgres }`: the protocol proxy the target reaches. */
+  readonly pgwire?: StartedPgProxy;
 }
 
 /** The started dependencies of a run, by name, as faults and observers see them. */
@@ -58,8 +70,8 @@ export interface StartDependenciesOptions {
   logsDir: string;
   /** Free port for a dependency process. */
   freePort: () => Promise<number>;
-  /** Put a TCP fault proxy in front of PostgreSQL listening here. */
-  database?: { host: string; port: number };
+  /** Put a TCP fault proxy in front of PostgreSQL listening here (and the protocol proxy in front of it). */
+  database?: { host: string; port: number; protocol?: 'tcp' | 'postgres' };
   log?: (line: string) => void;
   /** Ctrl-C during the start: a health check in progress stops with `INTERRUPTED`. */
   signal?: AbortSignal;
@@ -85,17 +97,27 @@ export async function startDependencies(o: StartDependenciesOptions): Promise<St
   };
   try {
     if (o.database) {
-      const tcp = await startProxy({ name: DATABASE_PROXY, upstream: o.database });
+      const db = { host: o.database.host, port: o.database.port };
+      const tcp = await startProxy({ name: DATABASE_PROXY, upstream: db });
       guard(`proxy ${DATABASE_PROXY}`, () => tcp.stop());
+      const at = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
+      let pgwire: StartedPgProxy | undefined;
+      if (o.database.protocol === 'postgres') {
+        const pg = await startPgProxy({ name: `${DATABASE_PROXY}-protocol`, upstream: tcp.address });
+        guard(`proxy ${DATABASE_PROXY}-protocol`, () => pg.stop());
+        pgwire = pg;
+        o.log?.(
+          `proxy ${DATABASE_PROXY} (postgres protocol at ${at(pg.address)} → tcp at ${at(tcp.address)}) → ${at(db)}`,
+        );
+      } else o.log?.(`proxy ${DATABASE_PROXY} (tcp) at ${at(tcp.address)} → ${at(db)}`);
+      const front = pgwire?.address ?? tcp.address;
       started.push({
         name: DATABASE_PROXY,
         proxyKind: 'tcp',
-        url: new URL(`tcp://${tcp.address.host}:${tcp.address.port}`),
+        url: new URL(`tcp://${at(front)}`),
         tcp,
+        ...(pgwire ? { pgwire } : {}),
       });
-      o.log?.(
-        `proxy ${DATABASE_PROXY} (tcp) at ${tcp.address.host}:${tcp.address.port} → ${o.database.host}:${o.database.port}`,
-      );
     }
     for (const spec of o.specs) started.push(await startOne(spec, o, guard));
   } catch (err) {
@@ -185,6 +207,28 @@ export function tcpProxyOf(deps: StartedDependencies | undefined, name: string):
   const d = deps?.get(name);
   if (d?.tcp) return d.tcp;
   throw new WhatbreaksError('USAGE', `no TCP fault proxy named '${name}' (${describe(deps)})`);
+}
+
+/**
+ * The database's PostgreSQL protocol proxy (`database.proxy: { protocol: postgres }`).
+ * @throws WhatbreaksError `USAGE` when the run has none.
+ */
+export function pgwireProxyOf(deps: StartedDependencies | undefined): StartedPgProxy {
+  const p = deps?.get(DATABASE_PROXY)?.pgwire;
+  if (p) return p;
+  throw new WhatbreaksError(
+    'USAGE',
+    'this run has no PostgreSQL protocol proxy',
+    'set database.proxy: { protocol: postgres } in the scenario',
+  );
+}
+
+/** The proxy a scenario's `database.proxy` asks for: `true` is the TCP proxy alone; false or absent none. */
+export function databaseProxyProtocol(
+  proxy: boolean | { protocol: 'tcp' | 'postgres' } | undefined,
+): 'tcp' | 'postgres' | undefined {
+  if (!proxy) return undefined;
+  return proxy === true ? 'tcp' : proxy.protocol;
 }
 
 function describe(deps: StartedDependencies | undefined): string {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
 import { WhatbreaksError } from '../errors.js';
-import { startDependencies } from './dependencies.js';
+import { databaseProxyProtocol, startDependencies } from './dependencies.js';
 import { type LoadBalancer, startLoadBalancer } from './load-balancer.js';
 import { PostgresDatabase } from './postgres-database.js';
 import { PostgresServer } from './postgres-server.js';
@@ -141,14 +141,17 @@ async function startLocal(
     specs: spec.dependencies ?? [],
     logsDir,
     freePort: () => getPort({ host: '127.0.0.1' }),
-    database: spec.databaseProxy ? { host: '127.0.0.1', port: pgPort } : undefined,
+    database: spec.databaseProxy
+      ? { host: '127.0.0.1', port: pgPort, protocol: databaseProxyProtocol(spec.databaseProxy) }
+      : undefined,
     log: spec.log,
     signal: spec.signal,
   });
   stack.push(() => dependencies.stop());
   checkpoint('the dependencies had started');
-  const dbProxy = dependencies.get('postgres')?.tcp?.address;
-  const targetPgPort = dbProxy?.port ?? pgPort;
+  // The target's way in: the protocol proxy when there is one, else the TCP proxy, else PostgreSQL.
+  const dbProxy = dependencies.get('postgres')?.url;
+  const targetPgPort = dbProxy ? Number(dbProxy.port) : pgPort;
 
   const replicaCount = spec.replicas ?? 1;
   const ports: number[] = [];

@@ -39,8 +39,11 @@ export interface EnvironmentSpec {
   loadBalancer?: LoadBalancerPolicy;
   /** Services the target calls, started before it, each behind a fault proxy (`dependencies.ts`). */
   dependencies?: readonly DependencySpec[];
-  /** Put a TCP fault proxy (`postgres`) between the target and PostgreSQL. */
-  databaseProxy?: boolean;
+  /**
+   * Put a TCP fault proxy (`postgres`) between the target and PostgreSQL; `{ protocol: 'postgres' }` also
+   * the PostgreSQL protocol proxy in front of it (`dependencies.ts`). `true` is `{ protocol: 'tcp' }`.
+   */
+  databaseProxy?: boolean | { protocol: 'tcp' | 'postgres' };
   /**
    * Ctrl-C / SIGTERM during the start: the `local` environment stops starting at its next step (a
    * health check in progress included), tears down what it started and throws `INTERRUPTED`.

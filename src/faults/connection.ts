@@ -130,7 +130,8 @@ export class ProxyConnection {
   }
 }
 
-function closeAfterWrites(s: Socket): void {
+/** Close `s` once what is queued for it was written (FIN, then destroy); at once if it was. */
+export function closeAfterWrites(s: Socket): void {
   if (s.destroyed) return;
   if (s.writableFinished) s.destroy();
   else if (s.writableEnded) s.once('finish', () => s.destroy());

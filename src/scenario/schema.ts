@@ -146,10 +146,13 @@ export const databaseSchema = z.strictObject({
     description:
       'Tables of millions of rows generated once per run, read-only during trials (`scenario/seed.ts`).',
   }),
-  proxy: z.boolean().default(false).meta({
-    description:
-      "Put a TCP fault proxy named `postgres` between the target and PostgreSQL (the target's `DATABASE_URL` points at it; whatbreaks connects directly), so a `toxic` fault can slow the database.",
-  }),
+  proxy: z
+    .union([z.boolean(), z.strictObject({ protocol: z.enum(['tcp', 'postgres']).default('tcp') })])
+    .default(false)
+    .meta({
+      description:
+        "Put a TCP fault proxy named `postgres` between the target and PostgreSQL (the target's `DATABASE_URL` points at it; whatbreaks connects directly), so a `toxic` fault can slow the database. `true` is `{ protocol: tcp }`. `{ protocol: postgres }` puts the PostgreSQL protocol proxy in front of it (`src/pgwire/`): it reads the wire protocol and sees every statement as a step (and can hold steps for a scheduler); the TCP proxy and its toxics stay behind it: target → protocol proxy → TCP proxy `postgres` → PostgreSQL.",
+    }),
   url: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection string')
