@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import getPort from 'get-port';
 import * as hdr from 'hdr-histogram-js';
 import pg from 'pg';
-import { loadEmbeddedPostgres } from '../src/env/embedded-postgres.js';
+import { PostgresServer } from '../src/env/postgres-server.js';
 import { startProxy } from '../src/faults/proxy.js';
 import { startPgProxy } from '../src/pgwire/proxy.js';
 
@@ -63,18 +63,13 @@ async function startPostgres() {
   const dir = mkdtempSync(join(tmpdir(), 'whatbreaks-pgwire-bench-'));
   const port = await getPort({ host: '127.0.0.1' });
   const password = randomBytes(12).toString('hex');
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dir,
+  const server = new PostgresServer({
+    dir,
     port,
     user: 'bench',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
-    onLog: () => {},
-    onError: () => {},
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
   });
   await server.initialise();
   await server.start();

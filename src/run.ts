@@ -9,6 +9,7 @@ import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
 import type { InvariantResult } from './invariants/types.js';
 import { spreadMs } from './load/burst/sender.js';
+import { trialBudget as interleaveTrialBudget } from './load/interleave.js';
 import { statusCounts, summarizeLatency } from './load/latency.js';
 import { createExecutor } from './load/registry.js';
 import type { LoadResult } from './load/types.js';
@@ -86,7 +87,11 @@ export interface RunOutcome {
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunOutcome> {
   const emit = options.onEvent ?? (() => {});
   const launch = resolveVariant(scenario, options.variant);
-  const trials = options.trials ?? scenario.trials;
+  // An interleave load runs one trial per schedule until its exploration is over (at most its budget).
+  const trials =
+    scenario.load.type === 'interleave'
+      ? (options.trials ?? interleaveTrialBudget(scenario.load))
+      : (options.trials ?? scenario.trials);
   const startedAt = new Date();
   const runDir = resolve(
     options.outDir ??
@@ -108,10 +113,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   emit({ type: 'environment', kind: provider.kind, reason: envReason });
   for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });
   const dependencies = Object.entries(scenario.dependencies).map(([name, d]) => ({ ...d, name }));
-  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy)) {
+  const interleave = scenario.load.type === 'interleave';
+  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy || interleave)) {
     throw new WhatbreaksError(
       'ENV_UNAVAILABLE',
-      `${scenario.file}: dependencies and database.proxy run only in the local environment for now`,
+      `${scenario.file}: dependencies, database.proxy and interleave loads run only in the local environment for now`,
       'run it with --env local',
     );
   }
@@ -175,11 +181,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       startStaggerMs: scenario.target.startStaggerMs,
       loadBalancer: scenario.target.loadBalancer,
       dependencies,
-      databaseProxy: scenario.database.proxy,
+      // Interleaving needs the PostgreSQL protocol proxy (the TCP proxy and its toxics stay behind it).
+      databaseProxy: scenario.load.type === 'interleave' ? { protocol: 'postgres' } : scenario.database.proxy,
+      // A deadlock between scheduled steps is resolved by PostgreSQL after deadlock_timeout.
+      deadlockTimeoutMs: scenario.load.type === 'interleave' ? scenario.load.deadlockTimeoutMs : undefined,
       // Ctrl-C during a slow start (a target that takes long to get healthy) stops the start at once.
       signal: options.signal,
     });
-    for (let trial = 1; trial <= trials; trial++) {
+    for (let trial = 1; trial <= trials && executor.more?.() !== false; trial++) {
       await options.beforeTrial?.(trial);
       if (options.signal?.aborted) {
         report.aborted = true;
@@ -203,6 +212,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       emit({ type: 'trial-end', report: trialReport, of: trials });
     }
     if (options.signal?.aborted) report.aborted = true;
+    if (executor.exploration) report.interleave = executor.exploration();
   } catch (err) {
     if (!(err instanceof WhatbreaksError)) {
       report.error = { code: 'INTERNAL', message: (err as Error).stack ?? String(err) };
@@ -284,6 +294,8 @@ async function runTrial(
       healthPath,
       measuredLoadStarts,
       progress: progress.counters,
+      pgwire: env.dependencies?.get('postgres')?.pgwire,
+      databaseUrl: env.database.url,
       render: (i) => {
         if (!template) throw new Error(`load type ${scenario.load.type} has no request template`);
         return renderRequest(template, { i, n: i + 1, trial });
@@ -355,6 +367,7 @@ async function runTrial(
       ...(load.skippedTicks !== undefined ? { skippedTicks: load.skippedTicks } : {}),
       warnings: load.warnings,
       records: load.records,
+      ...(load.interleave ? { interleave: load.interleave } : {}),
     },
     invariants: results,
     faults,

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { EXIT, exitForRun, exitForVerify } from './cli/exit-codes.js';
+import type { ExplorationSummary } from './interleave/explorer.js';
 import type { InvariantResult } from './invariants/types.js';
 import type { TrialVerdict } from './report/types.js';
 import { wilsonInterval } from './stats/wilson.js';
 import {
   judgeRun,
+  judgeScheduleVerify,
   judgeTrial,
   judgeVerify,
   summarizeTrials,
@@ -213,5 +215,63 @@ describe('verify verdicts (docs/verdicts.md, V-rows)', () => {
   it('V7: the bound counts passed trials only, never unknown or aborted ones', () => {
     const c = side('candidate', ['pass', 'unknown', 'aborted', 'pass']);
     expect(judgeVerify(side('baseline', five('fail')), c, 4).bound.trials).toBe(2);
+  });
+
+  describe('interleave scenarios (S-rows: schedules, not rates)', () => {
+    const x = (o: Partial<ExplorationSummary> = {}): ExplorationSummary => ({
+      exhaustive: true,
+      searched: 5,
+      sampled: 0,
+      pinned: false,
+      preemptionBound: 2,
+      ...o,
+    });
+    const failingB = { exploration: x(), failing: '0.1.1.0' };
+
+    it('S1: exhaustive search, every candidate schedule passed → fix validated, "holds under all N schedules (exhaustive)"', () => {
+      const j = judgeScheduleVerify(
+        side('baseline', five('fail')),
+        side('candidate', five('pass')),
+        failingB,
+        {
+          exploration: x(),
+        },
+      );
+      expect(j.verdict).toBe('fix validated');
+      expect(j.explanation).toMatch(/holds under all 5 schedules \(exhaustive, ≤ 2 preemptions\)/);
+    });
+
+    it('S2: a candidate schedule that did not run as written → inconclusive, never validated', () => {
+      const j = judgeScheduleVerify(
+        side('baseline', five('fail')),
+        side('candidate', ['pass', 'pass', 'unknown', 'pass', 'pass']),
+        failingB,
+        { exploration: x() },
+      );
+      expect(j.verdict).toBe('inconclusive');
+    });
+
+    it('S3: a failing candidate schedule → fix not validated, with the schedule to replay', () => {
+      const j = judgeScheduleVerify(
+        side('baseline', five('fail')),
+        side('candidate', ['pass', 'fail', 'pass', 'pass', 'pass']),
+        failingB,
+        { exploration: x(), failing: '0.1.0.1' },
+      );
+      expect(j.verdict).toBe('fix not validated');
+      expect(j.explanation).toMatch(/--schedule 0\.1\.0\.1/);
+    });
+
+    it('S4: a search cut at maxSchedules says it is not exhaustive', () => {
+      const j = judgeScheduleVerify(
+        side('baseline', five('fail')),
+        side('candidate', five('pass')),
+        failingB,
+        {
+          exploration: x({ exhaustive: false }),
+        },
+      );
+      expect(j.explanation).toMatch(/not exhaustive/);
+    });
   });
 });

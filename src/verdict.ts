@@ -1,3 +1,4 @@
+import type { ExplorationSummary } from './interleave/explorer.js';
 import { combine, type Holds, type InvariantResult } from './invariants/types.js';
 import type { TrialVerdict, Verdict } from './report/types.js';
 import { type FailureBound, zeroFailureBound } from './stats/failure-bound.js';
@@ -206,4 +207,52 @@ export function judgeVerify(
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)} %`;
+}
+
+/** What an `interleave` side explored, for `judgeScheduleVerify`. */
+export interface ScheduleSideFacts {
+  exploration: ExplorationSummary;
+  /** The first failing schedule (shortest, fewest preemptions first), if any. */
+  failing?: string;
+}
+
+/**
+ * `verify` for an `interleave` scenario: a proof-shaped verdict instead of a rate. Errors, a baseline
+ * that never failed or could not be judged, and a failing candidate are judged as `judgeVerify` does;
+ * then a candidate with any schedule that did not run as written is `inconclusive` (an unknown schedule
+ * is never a pass); else `fix validated`, saying whether the search was exhaustive within the bound.
+ */
+export function judgeScheduleVerify(
+  b: VerifySideCounts,
+  c: VerifySideCounts,
+  bs: ScheduleSideFacts,
+  cs: ScheduleSideFacts,
+): { verdict: VerifyVerdict; explanation: string } {
+  const base = judgeVerify(b, c, c.trials);
+  const n = (k: number) => `${k} schedule${k === 1 ? '' : 's'}`;
+  if (base.verdict === 'error' || base.verdict === 'not reproduced') return base;
+  if (c.failed > 0) {
+    return {
+      verdict: 'fix not validated',
+      explanation: `The candidate (${c.spec}) fails under ${n(c.failed)} of ${c.trials}${cs.failing ? `, e.g. ${cs.failing} (replay: whatbreaks replay <candidate run> --schedule ${cs.failing})` : ''}.`,
+    };
+  }
+  if (base.verdict === 'inconclusive' && b.passed + b.failed === 0) return base;
+  const judged = c.trials - c.abortedTrials;
+  if (c.unknown > 0 || c.abortedTrials > 0 || judged === 0) {
+    return {
+      verdict: 'inconclusive',
+      explanation: `The candidate (${c.spec}) failed under no schedule, but ${c.unknown + c.abortedTrials} of its ${n(c.trials)} did not run as written: see why in candidate/report.json.`,
+    };
+  }
+  const x = cs.exploration;
+  const how = x.pinned
+    ? `the pinned schedule, ${c.passed} time${c.passed === 1 ? '' : 's'}`
+    : x.exhaustive
+      ? `all ${n(c.passed)} (exhaustive, ≤ ${x.preemptionBound} preemptions${x.sampled ? `, plus ${x.sampled} PCT samples` : ''})`
+      : `all ${n(c.passed)} run (the search stopped at maxSchedules: not exhaustive, ≤ ${x.preemptionBound} preemptions)`;
+  return {
+    verdict: 'fix validated',
+    explanation: `The candidate (${c.spec}) holds under ${how}; the baseline (${b.spec}) failed under ${b.failed} of its ${n(b.trials)}${bs.failing ? ` (e.g. ${bs.failing})` : ''}.`,
+  };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WhatbreaksError } from './errors.js';
+import { interleaveOverview } from './report/interleave.js';
 import { type JunitSuite, renderJunitSuites, runSuite } from './report/junit.js';
 import { renderVerifyMarkdown } from './report/markdown-verify.js';
 import type { RunReport, TrialVerdict, Verdict } from './report/types.js';
@@ -11,7 +12,7 @@ import type { Scenario } from './scenario/types.js';
 import { resolveVariant } from './scenario/variant.js';
 import { type FailureBound, zeroFailureBound } from './stats/failure-bound.js';
 import { type ProportionInterval, wilsonInterval } from './stats/wilson.js';
-import { judgeVerify, type VerifyVerdict } from './verdict.js';
+import { judgeScheduleVerify, judgeVerify, type ScheduleSideFacts, type VerifyVerdict } from './verdict.js';
 import { VERSION } from './version.js';
 
 export type { VerifyVerdict } from './verdict.js';
@@ -90,6 +91,8 @@ export interface VerifyReport {
   /** The order trials ran in, as it happened. */
   order: { side: VerifyRole; trial: number; verdict: TrialVerdict }[];
   aborted: boolean;
+  /** `interleave` scenarios: what each side explored and its first failing schedule. */
+  schedules?: { baseline: ScheduleSideFacts; candidate: ScheduleSideFacts };
 }
 
 export type VerifyEvent = { side: VerifyRole; event: RunEvent };
@@ -275,6 +278,14 @@ export function judge(
   return { verdict, explanation };
 }
 
+/** An interleave run's exploration and first failing schedule, or undefined for other loads. */
+function scheduleFacts(r: RunReport): ScheduleSideFacts | undefined {
+  const il = interleaveOverview(r);
+  if (!il || !r.interleave) return undefined;
+  const failing = il.failing[0]?.load.interleave?.schedule;
+  return { exploration: r.interleave, ...(failing ? { failing } : {}) };
+}
+
 /**
  * Run the scenario against baseline and candidate, alternating trials, and judge the fix. Writes
  * `verify.json`, `verify.md` and `junit.xml` into the output folder, and each side's full run
@@ -288,7 +299,9 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
     planSide('baseline', options.baseline, scenario, options.pathVariant),
     planSide('candidate', options.candidate, scenario, options.pathVariant),
   ] as const;
-  const trials = options.trials ?? scenario.trials;
+  // An interleave scenario runs each side's whole exploration (one trial per schedule) unless told otherwise.
+  const schedules = scenario.load.type === 'interleave';
+  const trials = schedules ? options.trials : (options.trials ?? scenario.trials);
   const startedAt = new Date();
   const outDir = resolve(
     options.outDir ??
@@ -341,7 +354,11 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
   const [b, c] = [sideSummary(plans[0], outcomes[0]), sideSummary(plans[1], outcomes[1])];
   // A side stopped because the other one failed is not "aborted by the user".
   const userAborted = options.signal?.aborted ?? false;
-  const { verdict, explanation } = judge(b, c, trials);
+  const facts = outcomes.map((o) => scheduleFacts(o.report));
+  const { verdict, explanation } =
+    schedules && facts[0] && facts[1]
+      ? judgeScheduleVerify(b, c, facts[0], facts[1])
+      : judge(b, c, trials ?? c.trials);
   const report: VerifyReport = {
     schemaVersion: 1,
     kind: 'verify',
@@ -349,7 +366,8 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
     scenario: { name: scenario.name, file: scenario.file, description: scenario.description },
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
-    trialsRequested: trials,
+    trialsRequested: trials ?? c.trials,
+    ...(facts[0] && facts[1] ? { schedules: { baseline: facts[0], candidate: facts[1] } } : {}),
     // An interrupted verify has fewer candidate trials than asked: `judge` already says inconclusive.
     verdict,
     explanation: userAborted ? `Interrupted after ${order.length} trials. ${explanation}` : explanation,

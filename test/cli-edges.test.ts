@@ -108,6 +108,17 @@ describe('whatbreaks list', () => {
   });
 });
 
+describe('replay --out', () => {
+  it('refuses a folder that holds a report unless --force', () => {
+    const dir = tmp('replay-out');
+    writeFileSync(join(dir, 'report.json'), '{}');
+    const r = cli(['replay', join(dir, 'report.json'), '--schedule', '0.1', '--out', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already holds a report \(report\.json\); this run would overwrite it/);
+    expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe('{}');
+  });
+});
+
 describe('run --out', () => {
   it('refuses a folder that holds a report unless --force', () => {
     const dir = tmp('out');

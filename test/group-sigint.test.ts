@@ -189,4 +189,34 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
     expect(processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`)).toEqual([]);
     rmSync(out, { recursive: true, force: true });
   }, 120_000);
+  it('one Ctrl-C delivered twice (timeout signals its child, then the group): the report is still written', async () => {
+    // Seen with `timeout -s INT` in bench/group-sigint.sh: the two deliveries came apart, and the second one
+    // was taken as "stop now" — exit 130 without a report.json. A repeat within REPEAT_IS_ECHO_MS is an echo.
+    const mark = randomUUID();
+    const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
+    const child = spawn(
+      process.execPath,
+      [CLI, 'run', 'test/fixtures/slow-to-start.yaml', '--env', 'local', '--out', out],
+      {
+        cwd: ROOT,
+        detached: true,
+        env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    while (!/target 0 started/.test(output)) await sleep(20);
+    process.kill(child.pid!, 'SIGINT');
+    while (!/SIGINT: stopping/.test(output)) await sleep(5);
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exited).toBe(130);
+    expect(existsSync(join(out, 'report.json')), output).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { aborted: boolean };
+    expect(report.aborted).toBe(true);
+    expect(processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`)).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,19 +58,11 @@ describe('killing whatbreaks leaves nothing behind', () => {
       const signal = SIGNALS[k % SIGNALS.length]!;
       const delayMs = Math.round(300 + rand() * 5_000);
       const mark = `WHATBREAKS_TEST_MARK=${randomUUID()}`;
+      // A folder of its own: --out refuses one that holds an earlier run's report (exit 2).
+      const out = join(tmpdir(), `whatbreaks-kill-${mark.split('=')[1]}`);
       const child = spawn(
         process.execPath,
-        [
-          CLI,
-          'run',
-          'scenarios/single-completion.yaml',
-          '--env',
-          'local',
-          '--trials',
-          '10000',
-          '--out',
-          join(tmpdir(), `whatbreaks-kill-${k}`),
-        ],
+        [CLI, 'run', 'scenarios/single-completion.yaml', '--env', 'local', '--trials', '10000', '--out', out],
         {
           cwd: ROOT,
           env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark.split('=')[1] },
@@ -97,6 +89,7 @@ describe('killing whatbreaks leaves nothing behind', () => {
       if (left.length) problems.push(`${what}: processes left: ${left.join('; ')}`);
       if (dirs.length) problems.push(`${what}: data folders left: ${dirs.join(', ')}`);
       if (open.length) problems.push(`${what}: ports still listening: ${open.join(', ')}`);
+      rmSync(out, { recursive: true, force: true });
     }
     expect(problems).toEqual([]);
   }, 600_000);

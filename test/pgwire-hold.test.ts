@@ -38,7 +38,9 @@ afterAll(async () => {
 
 afterEach(async () => {
   proxy.gate = passThrough;
+  proxy.holdAnswers = false;
   proxy.releaseAll();
+  for (const c of proxy.connections()) proxy.deliverAnswers(c.id);
   await Promise.all(clients.splice(0).map((c) => c.end().catch(() => undefined)));
 });
 
@@ -257,5 +259,27 @@ describe('holding and releasing steps', () => {
     expect(runningStep!.state).toBe('aborted');
     expect(lost.sort((x, y) => x.id - y.id)).toEqual([heldStep, runningStep].sort((x, y) => x!.id - y!.id));
     expect(() => proxy.release(heldStep!)).toThrow(/is not held/);
+  });
+});
+
+describe('holding answers (holdAnswers / deliverAnswers)', () => {
+  it('a step is done at the proxy while its client still waits; deliverAnswers hands the answer over', async () => {
+    const [a] = await connect(1);
+    proxy.holdAnswers = true;
+    proxy.gate = holdWhen(() => true);
+    let answered = false;
+    const q = a!.query('SELECT 41 + 1 AS n').then((r) => {
+      answered = true;
+      return r.rows[0];
+    });
+    const [step] = await heldSteps(1);
+    const done = proxy.waitFor('step-done', (s) => s === step, AbortSignal.timeout(5000));
+    proxy.release(step!);
+    await done;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+    expect(step!.results).toEqual([expect.objectContaining({ kind: 'command', tag: 'SELECT 1' })]);
+    expect(proxy.deliverAnswers(step!.connectionId)).toBeGreaterThan(0);
+    expect(await q).toEqual({ n: 42 });
   });
 });

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
-import { loadEmbeddedPostgres } from '../src/env/embedded-postgres.js';
+import { PostgresServer } from '../src/env/postgres-server.js';
 import { registerCleanup } from '../src/env/teardown.js';
 import { killProcessesUsing } from '../src/env/watchdog.js';
 
@@ -43,34 +43,25 @@ const DB = 'app';
  * is named `whatbreaks-pgwire-test-*` (not `whatbreaks-pg-*`, which other tests count as a run's).
  */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'whatbreaks-pgwire-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'whatbreaks-pgwire-test-'));
   const port = await getPort({ host: '127.0.0.1' });
   const password = randomBytes(12).toString('hex');
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
+  const server = new PostgresServer({
+    dir,
     port,
     user: 'wb_scram',
     password,
     authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: [
+    flags: [
       ...['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
-      ...[
-        '-c',
-        `ssl_cert_file=${join(dataDir, 'test.crt')}`,
-        '-c',
-        `ssl_key_file=${join(dataDir, 'test.key')}`,
-      ],
+      ...['-c', `ssl_cert_file=${join(dir, 'test.crt')}`, '-c', `ssl_key_file=${join(dir, 'test.key')}`],
     ],
-    onLog: () => {},
-    onError: () => {},
   });
+  const dataDir = server.dataDir;
   const stop = async () => {
     await server.stop().catch(() => undefined);
-    killProcessesUsing(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
+    killProcessesUsing(dir);
+    rmSync(dir, { recursive: true, force: true });
   };
   const unregister = registerCleanup(`test postgres on ${port}`, stop);
   await server.initialise();
@@ -84,7 +75,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       '',
     ].join('\n'),
   );
-  const [crt, key] = [join(dataDir, 'test.crt'), join(dataDir, 'test.key')];
+  const [crt, key] = [join(dir, 'test.crt'), join(dir, 'test.key')];
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2'].concat([

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { EXIT, exitForError } from './exit-codes.js';
 import { addHelpTexts, usageErrorsPointToHelp } from './help.js';
 import { registerList } from './list.js';
+import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerSchema } from './schema.js';
@@ -24,6 +25,7 @@ const program = new Command()
 registerRun(program);
 registerVerify(program);
 registerReport(program);
+registerReplay(program);
 registerList(program);
 registerValidate(program);
 registerSchema(program);

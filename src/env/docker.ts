@@ -263,12 +263,18 @@ async function startDocker(
     }
     return r;
   };
+  const restarting = new Set<number>();
   const restartReplica: StartedEnvironment['restartReplica'] = async (id, opts = {}) => {
     const r = replicaAt(id);
-    await pendingKills.get(id);
-    await r.restart(opts);
-    killed.delete(id);
-    return { pid: r.pid };
+    restarting.add(id);
+    try {
+      await pendingKills.get(id);
+      await r.restart(opts);
+      killed.delete(id);
+      return { pid: r.pid };
+    } finally {
+      restarting.delete(id);
+    }
   };
 
   let stopped: Promise<void> | undefined;
@@ -297,7 +303,7 @@ async function startDocker(
         if (r.exit || killed.has(r.id)) await restartReplica(r.id);
       }
     },
-    wasKilled: (id) => killed.has(id),
+    wasKilled: (id) => killed.has(id) || restarting.has(id),
     stop: () => {
       stopped ??= teardown();
       return stopped;

@@ -85,6 +85,7 @@ async function startLocal(
       `fsync=${spec.fsync === false ? 'off' : 'on'}`,
       '-c',
       'full_page_writes=off',
+      ...(spec.deadlockTimeoutMs !== undefined ? ['-c', `deadlock_timeout=${spec.deadlockTimeoutMs}ms`] : []),
     ],
     onLog,
   });
@@ -218,13 +219,19 @@ async function startLocal(
     }
     return t;
   };
+  const restarting = new Set<number>();
   const restartReplica: StartedEnvironment['restartReplica'] = async (id, opts = {}) => {
     const old = replicaAt(id);
-    if (!old.exit && opts.signal) old.kill(opts.signal);
-    await old.stop(opts.graceMs);
-    const fresh = launch(id);
-    await fresh.waitHealthy(spec.target.health);
-    return { pid: fresh.pid };
+    restarting.add(id);
+    try {
+      if (!old.exit && opts.signal) old.kill(opts.signal);
+      await old.stop(opts.graceMs);
+      const fresh = launch(id);
+      await fresh.waitHealthy(spec.target.health);
+      return { pid: fresh.pid };
+    } finally {
+      restarting.delete(id);
+    }
   };
 
   let stopped: Promise<void> | undefined;
@@ -248,7 +255,7 @@ async function startLocal(
         if (t.exit || killed.has(t.id)) await restartReplica(t.id);
       }
     },
-    wasKilled: (id) => killed.has(id),
+    wasKilled: (id) => killed.has(id) || restarting.has(id),
     dependencies,
     stop: () => {
       stopped ??= teardown();

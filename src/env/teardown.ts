@@ -87,12 +87,16 @@ export function removeDirSync(dir: string): void {
 
 let installed = false;
 
+/** A second signal within this long of the first is the same interruption delivered twice, ms. */
+export const REPEAT_IS_ECHO_MS = 1_000;
+
 /**
  * Install SIGINT/SIGTERM/exit handlers once per process (the CLI does; library users may). On the first
  * signal: `onSignal` (e.g. abort the run so it writes what it measured), waited for at most `graceMs`
  * (default 15,000 ms); then the async cleanups, waited for at most `cleanupMs` (default 30,000 ms: removing
  * containers on a slow storage driver takes seconds); then the last resorts for whatever is still
- * registered, and exit with 128 + signal number. A second signal skips straight to the last resorts.
+ * registered, and exit with 128 + signal number. A second signal skips straight to the last resorts — unless it
+ * comes within `REPEAT_IS_ECHO_MS` of the first (the same Ctrl-C delivered twice, as `timeout` does).
  * On exit: the last-resort actions.
  */
 export function installSignalHandlers(
@@ -106,7 +110,7 @@ export function installSignalHandlers(
   installed = true;
   const graceMs = opts.graceMs ?? 15_000;
   const cleanupMs = opts.cleanupMs ?? 30_000;
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const within = (work: () => Promise<unknown> | unknown, ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -120,11 +124,15 @@ export function installSignalHandlers(
     });
   const handler = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGINT' ? 130 : 143;
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C can arrive twice: `timeout` signals its child and then its whole process group, and
+      // a supervisor may forward what the terminal already sent. A repeat this soon is that echo, not a
+      // person insisting: it must not cost the report.
+      if (performance.now() - stoppingSince < REPEAT_IS_ECHO_MS) return;
       runLastResorts();
       process.exit(code);
     }
-    stopping = true;
+    stoppingSince = performance.now();
     void (async () => {
       await within(() => opts.onSignal?.(signal), graceMs);
       await within(

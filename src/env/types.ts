@@ -44,6 +44,8 @@ export interface EnvironmentSpec {
    * the PostgreSQL protocol proxy in front of it (`dependencies.ts`). `true` is `{ protocol: 'tcp' }`.
    */
   databaseProxy?: boolean | { protocol: 'tcp' | 'postgres' };
+  /** PostgreSQL `deadlock_timeout`, ms (local environment); default PostgreSQL's (1 s). */
+  deadlockTimeoutMs?: number;
   /**
    * Ctrl-C / SIGTERM during the start: the `local` environment stops starting at its next step (a
    * health check in progress included), tears down what it started and throws `INTERRUPTED`.
@@ -81,7 +83,11 @@ export interface StartedEnvironment extends AsyncDisposable {
   ): Promise<{ pid: number | undefined }>;
   /** Restart every replica that is down (killed by a nemesis), so a trial starts with all of them up. */
   restoreReplicas(): Promise<void>;
-  /** True when replica `id` is down because whatbreaks killed it on purpose (not a crash). */
+  /**
+   * True when replica `id` is down because whatbreaks stopped it on purpose (not a crash): killed by a
+   * nemesis until it is restarted, or in the middle of a `restartReplica` (its old process exits before
+   * the new one replaces it).
+   */
   wasKilled(id: number): boolean;
   /** The built-in load balancer in front of the replicas; absent with one replica or an external target. */
   readonly balancer?: LoadBalancer;

@@ -1,3 +1,5 @@
+import type { ExplorationSummary } from '../interleave/explorer.js';
+import type { StartedPgProxy } from '../pgwire/proxy.js';
 import type { LoadCounters, LoadResult, PreparedRequest } from './types.js';
 
 /**
@@ -17,6 +19,13 @@ export interface LoadExecutor {
    * trial's window start there instead of when `run` is called.
    */
   warmsUp?: boolean;
+  /**
+   * For executors that decide how many trials to run (`interleave`: until its exploration is over):
+   * false when there is no further trial to run. Asked before each trial; absent = the scenario's `trials`.
+   */
+  more?(): boolean;
+  /** `interleave`: how the schedules were explored so far (for the run report). */
+  exploration?(): ExplorationSummary;
 }
 
 export interface LoadContext {
@@ -41,4 +50,8 @@ export interface LoadContext {
    * burst counts after it) — and the run reads them on a timer (`run-progress.ts`). No verdict reads them.
    */
   progress?: LoadCounters;
+  /** The PostgreSQL protocol proxy between the target and the database, when the run has one. */
+  pgwire?: StartedPgProxy;
+  /** Connection string reaching PostgreSQL directly (not through any proxy), when the run has one. */
+  databaseUrl?: string;
 }

@@ -6,6 +6,7 @@ import * as constantArrivalRate from './constant-arrival-rate.js';
 import * as duplicateDelivery from './duplicate-delivery.js';
 import type { LoadExecutor } from './executor.js';
 import * as idle from './idle.js';
+import * as interleave from './interleave.js';
 
 /** Built-in load executors by their scenario `load.type`. Adding one is one file and one line here. */
 export const loadTypes = {
@@ -15,6 +16,7 @@ export const loadTypes = {
   'constant-arrival-rate': constantArrivalRate,
   'closed-model': closedModel,
   'client-population': clientPopulation,
+  interleave,
 } as const satisfies Record<string, { config: z.ZodType; create: (cfg: never) => LoadExecutor }>;
 
 export type LoadConfig = {

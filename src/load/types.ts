@@ -1,5 +1,6 @@
 import type { AggregateLoad } from './closed-model.js';
 import type { OpenModelStats } from './constant-arrival-rate-stats.js';
+import type { InterleaveTrialInfo } from './interleave.js';
 
 /**
  * Shapes shared by every load executor (burst, open model, closed model, client populations).
@@ -95,4 +96,6 @@ export interface LoadResult {
   skippedTicks?: number;
   /** Closed model (`closed-model`): totals over every request, when `records` keeps only a sample. */
   aggregate?: AggregateLoad;
+  /** `interleave`: the schedule the trial ran and its step table. */
+  interleave?: InterleaveTrialInfo;
 }

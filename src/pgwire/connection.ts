@@ -4,7 +4,7 @@
  * ```
  *  client ─► frontend framer ─► startup packets / auth ──────────────────────────► server
  *                          └─► step messages ─► step ─► gate ─► (held) ─► release ─►
- *  client ◄───────────────────── every chunk as received, at once ◄─────────────── server
+ *  client ◄──────────── every chunk as received, at once (or kept while answers are held) ◄── server
  *                                 └─► backend framer ─► response tracker ─► step done, idle
  * ```
  *
@@ -41,6 +41,8 @@ export interface ConnectionHost {
   nextStepId(): number;
   readonly gate: StepGate;
   readonly ssl: 'pass' | 'refuse';
+  /** Keep the server's bytes (once startup is over) until `deliverAnswers()`: see `StartedPgProxy.holdAnswers`. */
+  readonly holdAnswers: boolean;
   emit<E extends keyof PgProxyEvents>(event: E, ...args: PgProxyEvents[E]): void;
   /** A gate threw (a bug in it): the step was released. */
   onError(error: unknown): void;
@@ -66,6 +68,8 @@ export class PgConnection {
   #serverGone = false;
   #clientEnded = false;
   #clientDrainWait = false;
+  /** Server bytes kept for the client while the host holds answers, in arrival order. */
+  #answer: Buffer[] = [];
 
   constructor(
     id: number,
@@ -123,6 +127,25 @@ export class PgConnection {
   release(step: Step): void {
     this.#out.release(step);
     this.#checkIdle();
+  }
+
+  /** Bytes from the server kept for the client (answers held). */
+  get heldAnswerBytes(): number {
+    let n = 0;
+    for (const b of this.#answer) n += b.length;
+    return n;
+  }
+
+  /** Write the server bytes kept for the client, in order. Returns how many bytes. */
+  deliverAnswers(): number {
+    const chunks = this.#answer;
+    this.#answer = [];
+    let n = 0;
+    for (const c of chunks) {
+      n += c.length;
+      this.#writeClient(c);
+    }
+    return n;
   }
 
   /** Drop both sockets now (proxy shutdown). */
@@ -280,7 +303,12 @@ export class PgConnection {
   }
 
   #onServerData(chunk: Buffer): void {
-    this.#writeClient(chunk);
+    // Startup always flows; after it, answers wait for the scheduler while the host holds them.
+    if (this.host.holdAnswers && this.info.phase === 'ready' && this.#tracking) this.#answer.push(chunk);
+    else {
+      if (this.#answer.length) this.deliverAnswers();
+      this.#writeClient(chunk);
+    }
     if (!this.#tracking) return;
     try {
       this.#back.push(chunk, this.#onBackendFrame);
@@ -344,6 +372,8 @@ export class PgConnection {
   }
 
   #onServerGone(hadError: boolean): void {
+    // What the server said before it left reaches the client first.
+    if (this.#answer.length) this.deliverAnswers();
     if (!this.#serverGone) {
       this.#serverGone = true;
       for (const step of this.#tracker.pendingSteps()) {

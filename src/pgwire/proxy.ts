@@ -62,6 +62,17 @@ export interface StartedPgProxy extends AsyncDisposable {
   readonly upstream: HostPort;
   /** The gate asked about each new step; replacing it does not release steps already held. */
   gate: StepGate;
+  /**
+   * While true, the server's bytes to each client (after startup) are kept at the proxy until
+   * `deliverAnswers(connectionId)`: a scheduler decides when a client sees a step's result, so at most one
+   * client runs on at a time. Default false. Setting it false does not deliver what is kept.
+   */
+  holdAnswers: boolean;
+  /**
+   * Write to the client of connection `connectionId` the server bytes kept for it (answers held).
+   * Returns how many bytes (0 when nothing was kept or the connection is gone).
+   */
+  deliverAnswers(connectionId: number): number;
   /** Connections accepted since start. */
   readonly acceptedCount: number;
   /** Open connections, in accept order. */
@@ -107,6 +118,7 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
   readonly name: string;
   readonly upstream: HostPort;
   gate: StepGate;
+  holdAnswers = false;
   readonly #ssl: 'pass' | 'refuse';
   readonly #clock: () => number;
   readonly #onError: (error: unknown) => void;
@@ -181,6 +193,11 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
       );
     }
     conn.release(step);
+  }
+
+  deliverAnswers(connectionId: number): number {
+    const conn = [...this.#connections].find((c) => c.info.id === connectionId);
+    return conn ? conn.deliverAnswers() : 0;
   }
 
   releaseAll(): number {
@@ -271,6 +288,9 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
         return proxy.gate;
       },
       ssl: this.#ssl,
+      get holdAnswers() {
+        return proxy.holdAnswers;
+      },
       emit: (event, ...args) => this.emit(event, ...args),
       onError: this.#onError,
       connectionIdOfPid: (pid) => [...this.#connections].find((c) => c.info.backendPid === pid)?.info.id,

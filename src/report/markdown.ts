@@ -1,5 +1,6 @@
 import type { InvariantResult } from '../invariants/types.js';
 import { wilsonInterval } from '../stats/wilson.js';
+import { interleaveOverview, stepTableMarkdown } from './interleave.js';
 import type { RunReport, TrialVerdict } from './types.js';
 
 /**
@@ -157,6 +158,21 @@ export function renderMarkdown(r: RunReport): string {
       ),
       '',
     );
+  }
+
+  const il = interleaveOverview(r);
+  if (il) {
+    out.push('### Schedules', '');
+    out.push(`${il.mode}: **${il.schedules} schedules**, ${il.distinctOutcomes} distinct outcomes.`, '');
+    for (const t of il.failing.slice(0, 3)) {
+      const x = t.load.interleave!;
+      out.push(
+        `**Failing schedule \`${mdCell(x.schedule)}\`** (trial ${t.trial}, ${x.preemptions} preemption${x.preemptions === 1 ? '' : 's'}):`,
+        '',
+        stepTableMarkdown(x.steps, (v) => mdCell(v)),
+        '',
+      );
+    }
   }
 
   const violations = r.trials.flatMap((t) =>

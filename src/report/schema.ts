@@ -19,6 +19,27 @@ const ms = z.number().describe('milliseconds');
 const verdict = z.enum(['pass', 'fail', 'unknown']);
 const trialVerdict = z.enum(['pass', 'fail', 'unknown', 'aborted']);
 
+/** `load.type: interleave`: the schedule a trial ran and its step table (`src/interleave/step-row.ts`). */
+const interleaveTrialSchema = z.object({
+  schedule: z.string().describe('request indices joined by dots, in release order; replay with --schedule'),
+  source: z.enum(['dfs', 'pct', 'pinned']),
+  choicePoints: z.int().min(0),
+  preemptions: z.int().min(0),
+  steps: z.array(
+    z.object({
+      order: z.int().min(1),
+      request: z.int().min(0),
+      connection: z.int().min(1),
+      sql: z.array(z.string()),
+      params: z.array(z.array(z.string().nullable())).optional(),
+      result: z.string(),
+      sqlstate: z.string().optional(),
+      blocked: z.boolean().optional(),
+      txAfter: z.string().optional(),
+    }),
+  ),
+});
+
 export const latencySummarySchema = z.object({
   count: z.int().min(0),
   p50: ms,
@@ -92,6 +113,7 @@ export const trialReportSchema = z.object({
     latency: latencySummarySchema,
     warnings: z.array(z.string()),
     records: z.array(requestRecordSchema),
+    interleave: interleaveTrialSchema.optional(),
   }),
   invariants: z.array(invariantResultSchema),
   faults: z.array(faultWindowSchema).optional(),
@@ -110,6 +132,16 @@ export const runReportSchema = z
     durationMs: ms,
     verdict,
     aborted: z.boolean(),
+    interleave: z
+      .object({
+        exhaustive: z.boolean(),
+        searched: z.int().min(0),
+        sampled: z.int().min(0),
+        pinned: z.boolean(),
+        preemptionBound: z.int().min(0),
+      })
+      .optional()
+      .describe('`interleave` loads: how the schedules were explored'),
     error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional(),
     summary: z.object({
       trials: z.int().min(0),

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import type { InvariantResult } from '../invariants/types.js';
+import { interleaveOverview, stepTableLines } from './interleave.js';
 import type { RunReport, TrialReport, TrialVerdict } from './types.js';
 
 /** Witnesses printed per violated invariant; report.json keeps up to 100. */
@@ -74,7 +75,8 @@ export function loadFacts(t: TrialReport): string {
     .join(' ');
   const latency =
     l.latency.count === 0 ? 'no responses' : `p50 ${fmtMs(l.latency.p50)} p99 ${fmtMs(l.latency.p99)}`;
-  return `${l.requests} requests${l.sync ? ` (${l.sync})` : ''}  ${statuses}  ${latency}`;
+  const schedule = l.interleave ? `  schedule ${l.interleave.schedule}` : '';
+  return `${l.requests} requests${l.sync ? ` (${l.sync})` : ''}  ${statuses}  ${latency}${schedule}`;
 }
 
 /** One trial: verdict, load numbers, each invariant with up to 10 witnesses. */
@@ -123,6 +125,25 @@ export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOp
       if (inv.holds === false) violated.set(inv.name, (violated.get(inv.name) ?? 0) + 1);
   }
   for (const [name, n] of violated) lines.push(`  ${c.red('violated')} ${name} in ${n}/${s.trials} trials`);
+  const il = interleaveOverview(r);
+  if (il) {
+    lines.push(
+      `  interleave: ${il.mode}: ${il.schedules} schedules, ${il.distinctOutcomes} distinct outcomes`,
+    );
+    const first = il.failing[0];
+    if (first) {
+      const ids = il.failing.slice(0, 5).map((t) => t.load.interleave!.schedule);
+      lines.push(
+        `  ${c.red('failing schedules')} (${il.failing.length}; shortest, fewest preemptions first): ${ids.join('  ')}`,
+      );
+      const x = first.load.interleave!;
+      lines.push(
+        `  schedule ${x.schedule} (trial ${first.trial}, ${x.preemptions} preemption${x.preemptions === 1 ? '' : 's'}):`,
+      );
+      for (const l of stepTableLines(x.steps)) lines.push(`    ${l}`);
+      lines.push(c.dim(`  replay it: whatbreaks replay ${reportFile} --schedule ${x.schedule}`));
+    }
+  }
   if (r.aborted) lines.push(c.yellow('  interrupted: the report holds the trials that finished'));
   if (r.error) {
     lines.push(c.red(`error [${r.error.code}]: ${r.error.message}`));

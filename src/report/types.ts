@@ -1,7 +1,9 @@
+import type { ExplorationSummary } from '../interleave/explorer.js';
 import type { HerdReport } from '../invariants/herd-analysis.js';
 import type { Holds, InvariantResult } from '../invariants/types.js';
 import type { AggregateLoad } from '../load/closed-model.js';
 import type { OpenModelStats } from '../load/constant-arrival-rate-stats.js';
+import type { InterleaveTrialInfo } from '../load/interleave.js';
 import type { LatencySummary } from '../load/latency.js';
 import type { RequestRecord } from '../load/types.js';
 import type { ReplicaMemory } from '../observe/rss-sampler.js';
@@ -52,6 +54,8 @@ export interface RunReport {
     reproductionRate: number;
   };
   trials: TrialReport[];
+  /** `interleave` loads: how the schedules were explored (exhaustive within the bound, sampled, pinned). */
+  interleave?: ExplorationSummary;
 }
 
 export interface TrialReport {
@@ -85,6 +89,8 @@ export interface TrialReport {
     aggregate?: AggregateLoad;
     warnings: string[];
     records: RequestRecord[];
+    /** `interleave` only: the schedule the trial ran and its steps. */
+    interleave?: InterleaveTrialInfo;
   };
   /**
    * RSS of each replica's process tree during the trial, sampled every 50 ms (Linux `/proc`); absent
