@@ -18,7 +18,11 @@ const file = join(ROOT, 'scenarios', 'single-completion.yaml');
 
 describe('whatbreaks mutate', () => {
   it('finds the row lock of single-completion --variant fixed and kills it, with witnesses', async () => {
-    const r = await runMutants(loadScenario(file), { variant: 'fixed', trials: 1, outDir: join(out, 'full') });
+    const r = await runMutants(loadScenario(file), {
+      variant: 'fixed',
+      trials: 1,
+      outDir: join(out, 'full'),
+    });
     expect(r.discovery.verdict).toBe('pass');
     const lock = r.mutants.find((m) => m.operator === 'drop-row-lock');
     expect(lock?.statement).toBe('SELECT status FROM jobs WHERE id = $1 FOR UPDATE');

@@ -5,7 +5,7 @@ import { rewriteFrontendSql } from './sql-rewrite.js';
 function parse(name: string, sql: string, oids: number[]): Buffer {
   const tail = Buffer.alloc(2 + 4 * oids.length);
   tail.writeInt16BE(oids.length, 0);
-  oids.forEach((o, i) => tail.writeUInt32BE(o, 2 + 4 * i));
+  for (const [i, o] of oids.entries()) tail.writeUInt32BE(o, 2 + 4 * i);
   const body = Buffer.concat([Buffer.from(`${name}\0${sql}\0`), tail]);
   const head = Buffer.from([0x50, 0, 0, 0, 0]);
   head.writeUInt32BE(body.length + 4, 1);
