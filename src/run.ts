@@ -15,6 +15,7 @@ import { createExecutor } from './load/registry.js';
 import type { LoadResult } from './load/types.js';
 import { type ReplicaMemory, RssSampler } from './observe/rss-sampler.js';
 import { recordUpstreamArrivals, type UpstreamArrivals } from './observe/upstream-arrivals.js';
+import type { SqlRewrite } from './pgwire/sql-rewrite.js';
 import { writeReportFormats } from './report/formats.js';
 import { REPORT_SCHEMA_VERSION, type RunReport, type TrialReport } from './report/types.js';
 import { writeReportJson } from './report/write.js';
@@ -68,6 +69,12 @@ export interface RunOptions {
    * Without it such a scenario ends with `REMOTE_NOT_ALLOWED` before anything is sent.
    */
   allowRemote?: boolean;
+  /**
+   * Replace (or only observe) the SQL of every Query and Parse the target sends: forces the PostgreSQL
+   * protocol proxy on (`database.proxy: { protocol: postgres }`), local environment only. Used by
+   * `whatbreaks mutate` (docs/mutants.md).
+   */
+  sqlRewrite?: SqlRewrite;
 }
 
 export interface RunOutcome {
@@ -114,7 +121,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   for (const line of envWarnings ?? []) emit({ type: 'log', line: `warning: ${line}` });
   const dependencies = Object.entries(scenario.dependencies).map(([name, d]) => ({ ...d, name }));
   const interleave = scenario.load.type === 'interleave';
-  if (provider.kind !== 'local' && (dependencies.length > 0 || scenario.database.proxy || interleave)) {
+  if (
+    provider.kind !== 'local' &&
+    (dependencies.length > 0 || scenario.database.proxy || interleave || options.sqlRewrite)
+  ) {
     throw new WhatbreaksError(
       'ENV_UNAVAILABLE',
       `${scenario.file}: dependencies, database.proxy and interleave loads run only in the local environment for now`,
@@ -182,12 +192,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       loadBalancer: scenario.target.loadBalancer,
       dependencies,
       // Interleaving needs the PostgreSQL protocol proxy (the TCP proxy and its toxics stay behind it).
-      databaseProxy: scenario.load.type === 'interleave' ? { protocol: 'postgres' } : scenario.database.proxy,
+      databaseProxy:
+        scenario.load.type === 'interleave' || options.sqlRewrite
+          ? { protocol: 'postgres' }
+          : scenario.database.proxy,
       // A deadlock between scheduled steps is resolved by PostgreSQL after deadlock_timeout.
       deadlockTimeoutMs: scenario.load.type === 'interleave' ? scenario.load.deadlockTimeoutMs : undefined,
       // Ctrl-C during a slow start (a target that takes long to get healthy) stops the start at once.
       signal: options.signal,
     });
+    const pgwire = env.dependencies?.get('postgres')?.pgwire;
+    if (pgwire && options.sqlRewrite) pgwire.rewriteSql = options.sqlRewrite;
     for (let trial = 1; trial <= trials && executor.more?.() !== false; trial++) {
       await options.beforeTrial?.(trial);
       if (options.signal?.aborted) {

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { EXIT, exitForError } from './exit-codes.js';
 import { addHelpTexts, usageErrorsPointToHelp } from './help.js';
 import { registerList } from './list.js';
+import { registerMutate } from './mutate.js';
 import { registerReplay } from './replay.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
@@ -24,6 +25,7 @@ const program = new Command()
 
 registerRun(program);
 registerVerify(program);
+registerMutate(program);
 registerReport(program);
 registerReplay(program);
 registerList(program);

@@ -27,6 +27,7 @@ import { decodeStartupPacket, Frontend } from './frontend-messages.js';
 import type { GateDecision, StepGate } from './gate.js';
 import { Outbound, type OutgoingStep } from './outbound.js';
 import { Desync, ResponseTracker } from './responses.js';
+import { rewriteFrontendSql, type SqlRewrite } from './sql-rewrite.js';
 import {
   boundaryOf,
   isStepMessage,
@@ -43,6 +44,8 @@ export interface ConnectionHost {
   readonly ssl: 'pass' | 'refuse';
   /** Keep the server's bytes (once startup is over) until `deliverAnswers()`: see `StartedPgProxy.holdAnswers`. */
   readonly holdAnswers: boolean;
+  /** Replaces the SQL of Query and Parse messages (`sql-rewrite.ts`); undefined: bytes pass exactly. */
+  readonly rewriteSql: SqlRewrite | undefined;
   emit<E extends keyof PgProxyEvents>(event: E, ...args: PgProxyEvents[E]): void;
   /** A gate threw (a bug in it): the step was released. */
   onError(error: unknown): void;
@@ -215,7 +218,9 @@ export class PgConnection {
     }
   }
 
-  #onFrontend(raw: Buffer): void {
+  #onFrontend(message: Buffer): void {
+    const rewrite = this.host.rewriteSql;
+    const raw = rewrite ? rewriteFrontendSql(message, rewrite) : message;
     const code = raw[0]!;
     if (isStepMessage(code)) {
       this.#open ??= new StepBuilder(this.host.clock(), this.#registry);

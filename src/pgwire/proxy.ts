@@ -30,6 +30,7 @@ import type { HostPort } from '../faults/proxy.js';
 import { PgConnection } from './connection.js';
 import type { PgConnectionInfo, PgProxyEvents } from './events.js';
 import { passThrough, type StepGate } from './gate.js';
+import type { SqlRewrite } from './sql-rewrite.js';
 import type { Step } from './step.js';
 
 export interface PgProxyOptions {
@@ -49,6 +50,8 @@ export interface PgProxyOptions {
    * client goes on in plain text (`sslmode=prefer` clients do; `require` ones give up).
    */
   ssl?: 'pass' | 'refuse';
+  /** Replaces the SQL of each Query and Parse (`sql-rewrite.ts`); default none: byte-exact. Can be changed later. */
+  rewriteSql?: SqlRewrite;
   /** Monotonic clock, ms; default `performance.now`. */
   clock?: () => number;
   /** Called when a gate or an event listener throws (the proxy goes on). Default: ignore. */
@@ -68,6 +71,8 @@ export interface StartedPgProxy extends AsyncDisposable {
    * client runs on at a time. Default false. Setting it false does not deliver what is kept.
    */
   holdAnswers: boolean;
+  /** Replaces the SQL of each Query and Parse the clients send from now on; undefined: byte-exact. */
+  rewriteSql: SqlRewrite | undefined;
   /**
    * Write to the client of connection `connectionId` the server bytes kept for it (answers held).
    * Returns how many bytes (0 when nothing was kept or the connection is gone).
@@ -119,6 +124,7 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
   readonly upstream: HostPort;
   gate: StepGate;
   holdAnswers = false;
+  rewriteSql: SqlRewrite | undefined;
   readonly #ssl: 'pass' | 'refuse';
   readonly #clock: () => number;
   readonly #onError: (error: unknown) => void;
@@ -135,6 +141,7 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
     this.name = o.name ?? 'postgres-protocol';
     this.upstream = { ...o.upstream };
     this.gate = o.gate ?? passThrough;
+    this.rewriteSql = o.rewriteSql;
     this.#ssl = o.ssl ?? 'pass';
     this.#clock = o.clock ?? (() => performance.now());
     this.#onError = o.onError ?? (() => {});
@@ -290,6 +297,9 @@ class PgProxy extends EventEmitter<PgProxyEvents> implements StartedPgProxy {
       ssl: this.#ssl,
       get holdAnswers() {
         return proxy.holdAnswers;
+      },
+      get rewriteSql() {
+        return proxy.rewriteSql;
       },
       emit: (event, ...args) => this.emit(event, ...args),
       onError: this.#onError,

@@ -1,0 +1,72 @@
+/**
+ * The mutation report for people: terminal lines and `mutation.md` (docs/mutants.md). Plain text; the
+ * terminal adds no colour so the same lines fit logs.
+ */
+import type { MutationReport } from './mutation-run.js';
+import { SURVIVOR_MEANING } from './mutation-run.js';
+
+/** Score line: `mutation score 2/3 (67%), 1 unknown not counted`. */
+export function scoreLine(r: MutationReport): string {
+  const judged = r.killed + r.survived;
+  const score = r.score === null ? 'n/a' : `${r.killed}/${judged} (${(r.score * 100).toFixed(0)}%)`;
+  return `mutation score ${score}: ${r.killed} killed, ${r.survived} survived${r.unknown ? `, ${r.unknown} unknown (not counted)` : ''}`;
+}
+
+/** The report as Markdown. */
+export function renderMutationMarkdown(r: MutationReport): string {
+  const lines = [`# Mutants of ${r.scenario} [${r.variant}]`, '', scoreLine(r), ''];
+  if (r.discovery.problem) lines.push(`**No mutant was run:** ${r.discovery.problem}`, '');
+  lines.push(`Discovery: ${r.discovery.statements} distinct statement(s) seen (${r.discovery.runDir}).`, '');
+  if (r.mutants.length) {
+    lines.push(
+      '| mutant | clause removed | seen | outcome | trials (pass/fail/unknown) | why |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const m of r.mutants)
+      lines.push(
+        `| \`${cell(m.label)}\` | \`${cell(m.clause)}\` | ${m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
+      );
+    lines.push('');
+  }
+  if (r.survived) lines.push(`A survivor means ${SURVIVOR_MEANING}. Only a person can tell which.`, '');
+  for (const m of r.mutants.filter((x) => x.killedBy)) {
+    lines.push(`## ${m.label}: killed in trial ${m.killedBy!.trial}`, '');
+    for (const i of m.killedBy!.invariants) {
+      lines.push(`- ${i.name}: ${i.summary}`);
+      for (const w of i.witnesses) lines.push(`  - \`${cell(JSON.stringify(w))}\``);
+    }
+    lines.push('');
+  }
+  if (r.discovery.refused.length) {
+    lines.push('## Refused points', '');
+    for (const p of r.discovery.refused) lines.push(`- \`${cell(p.label)}\`: ${p.reason}`);
+    lines.push('');
+  }
+  if (r.discovery.unparsed.length) {
+    lines.push('## Statements the parser cannot read (passed through unchanged)', '');
+    for (const u of r.discovery.unparsed) lines.push(`- \`${cell(u.sql)}\` (${u.count}×): ${u.error}`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+/** Terminal lines: one per mutant, then unparsed statements. */
+export function renderMutationTerminal(r: MutationReport): string {
+  const lines: string[] = [];
+  if (r.discovery.problem) lines.push(`no mutant was run: ${r.discovery.problem}`);
+  for (const m of r.mutants)
+    lines.push(`${m.outcome.toUpperCase().padEnd(8)} ${m.label}`, `         ${m.reason}`);
+  for (const u of r.discovery.unparsed)
+    lines.push(`UNPARSED ${oneLine(u.sql)} (${u.count}×, passed through): ${u.error}`);
+  for (const p of r.discovery.refused) lines.push(`REFUSED  ${p.label}: ${p.reason}`);
+  lines.push(scoreLine(r));
+  return lines.join('\n');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+function cell(s: string): string {
+  return oneLine(s).replace(/\|/g, '\\|').replace(/`/g, "'");
+}
