@@ -67,6 +67,31 @@ function momentOf(phase: Phase, rand: () => number): { after: RegExp; delayMs: n
   }
 }
 
+/**
+ * `run test/fixtures/slow-to-start.yaml` in a process group of its own (the test is not in it), waited for
+ * until its target has started and is not yet healthy. `output()` is everything it printed so far.
+ */
+async function slowStartUntilTargetStarted() {
+  const mark = randomUUID();
+  const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
+  const child = spawn(
+    process.execPath,
+    [CLI, 'run', 'test/fixtures/slow-to-start.yaml', '--env', 'local', '--out', out],
+    {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  while (!/target 0 started/.test(output)) await sleep(20);
+  return { mark, out, child, output: () => output, exited };
+}
+
 describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
   it(`${PHASES.length} group SIGINTs at random moments: exit 130, no failed trial, nothing left`, async () => {
     const seed = Number(process.env.WHATBREAKS_SIGINT_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -154,23 +179,7 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
   }, 900_000);
 
   it('a SIGINT while the target is still starting stops the start: exit 130, report aborted, nothing left', async () => {
-    const mark = randomUUID();
-    const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
-    const child = spawn(
-      process.execPath,
-      [CLI, 'run', 'test/fixtures/slow-to-start.yaml', '--env', 'local', '--out', out],
-      {
-        cwd: ROOT,
-        detached: true,
-        env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    while (!/target 0 started/.test(output)) await sleep(20);
+    const { mark, out, child, exited } = await slowStartUntilTargetStarted();
     await sleep(300);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(130);
@@ -189,31 +198,16 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
     expect(processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`)).toEqual([]);
     rmSync(out, { recursive: true, force: true });
   }, 120_000);
+
   it('one Ctrl-C delivered twice (timeout signals its child, then the group): the report is still written', async () => {
     // Seen with `timeout -s INT` in bench/group-sigint.sh: the two deliveries came apart, and the second one
     // was taken as "stop now" — exit 130 without a report.json. A repeat within REPEAT_IS_ECHO_MS is an echo.
-    const mark = randomUUID();
-    const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
-    const child = spawn(
-      process.execPath,
-      [CLI, 'run', 'test/fixtures/slow-to-start.yaml', '--env', 'local', '--out', out],
-      {
-        cwd: ROOT,
-        detached: true,
-        env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    while (!/target 0 started/.test(output)) await sleep(20);
+    const { mark, out, child, output, exited } = await slowStartUntilTargetStarted();
     process.kill(child.pid!, 'SIGINT');
-    while (!/SIGINT: stopping/.test(output)) await sleep(5);
+    while (!/SIGINT: stopping/.test(output())) await sleep(5);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toBe(130);
-    expect(existsSync(join(out, 'report.json')), output).toBe(true);
+    expect(existsSync(join(out, 'report.json')), output()).toBe(true);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { aborted: boolean };
     expect(report.aborted).toBe(true);
     expect(processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`)).toEqual([]);
