@@ -67,4 +67,45 @@ describe('PostgresDatabase', () => {
       await database.close();
     }
   });
+  it('a deadlock between the drop and a target transaction is retried: the reset finishes, the target is not aborted', async () => {
+    // What a scheduler target did in CI while the next trial's reset ran: DROP SCHEMA … CASCADE holds
+    // table a and waits for b, which a target transaction holds, and that transaction then reads a.
+    // PostgreSQL aborts the side whose deadlock_timeout (1 s) runs out first: the drop, waiting longer.
+    const database = new PostgresDatabase(url);
+    const target = new pg.Client({ connectionString: url });
+    const admin = new pg.Client({ connectionString: url });
+    await target.connect();
+    await admin.connect();
+    try {
+      await database.reset(['CREATE TABLE a (id int)', 'CREATE TABLE b (id int)']);
+      await target.query('BEGIN');
+      await target.query('SELECT * FROM b');
+      const reset = database.reset(['CREATE TABLE t (id int)']).then(
+        () => 'finished',
+        (err: { code?: string }) => `rejected: ${err.code}`,
+      );
+      // Wait until the drop holds one table and waits for b.
+      let held: string | undefined;
+      for (let tries = 0; !held && tries < 500; tries++) {
+        const locks = await admin.query<{ rel: string; granted: boolean }>(
+          `SELECT relation::regclass::text AS rel, granted FROM pg_locks
+           WHERE locktype = 'relation' AND mode = 'AccessExclusiveLock' AND relation::regclass::text IN ('a', 'b')`,
+        );
+        if (locks.rows.some((l) => l.rel === 'b' && !l.granted))
+          held = locks.rows.find((l) => l.granted)?.rel;
+        if (!held) await sleep(10);
+      }
+      expect(held).toBe('a');
+      await target.query('SELECT * FROM a'); // the cycle; the drop is the victim, this returns
+      await target.query('COMMIT');
+      expect(await reset).toBe('finished');
+      expect(await database.query("SELECT to_regclass('a') AS a, to_regclass('t')::text AS t")).toEqual([
+        { a: null, t: 't' },
+      ]);
+    } finally {
+      await target.end();
+      await admin.end();
+      await database.close();
+    }
+  });
 });

@@ -11,6 +11,9 @@ import type { Database } from './types.js';
  */
 export const OWN_SESSION_OPTIONS = '-c synchronous_commit=off';
 
+/** How many times {@link PostgresDatabase.reset} tries before it throws the lock error it met. */
+export const RESET_ATTEMPTS = 4;
+
 /**
  * whatbreaks' own connection to the run's database: resets it between trials and answers invariants'
  * queries. A small pool, separate from the target's connections.
@@ -32,18 +35,30 @@ export class PostgresDatabase implements Database {
 
   /**
    * A fresh state for the next trial: drop and recreate the `public` schema, then run `sql` (schema,
-   * seed, setup) in order. If the target holds a lock that blocks the drop (an idle-in-transaction
-   * connection), its backends are terminated and the reset retried once.
+   * seed, setup) in order. The target keeps running during a reset (a scheduler's ticks, a worker's
+   * polling), so the drop can meet its sessions:
+   * - a lock the target holds that blocks the drop past `lock_timeout` (an idle-in-transaction
+   *   connection, 55P03): the target's backends are terminated and the reset retried;
+   * - a deadlock between the drop and a statement of the target (40P01: `DROP SCHEMA … CASCADE` locks
+   *   the schema's objects one by one while a target's transaction takes two of them in another order):
+   *   PostgreSQL aborts one side, here the drop, which is retried.
+   * At most {@link RESET_ATTEMPTS} attempts; any other error is thrown as it is.
    */
   async reset(sql: readonly string[]): Promise<void> {
-    try {
-      await this.resetOnce(sql);
-    } catch (err) {
-      if ((err as { code?: string }).code !== '55P03') throw err; // lock_not_available
-      await this.pool.query(
-        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-      );
-      await this.resetOnce(sql);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.resetOnce(sql);
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const retryable = code === '55P03' || code === '40P01'; // lock_not_available, deadlock_detected
+        if (!retryable || attempt >= RESET_ATTEMPTS) throw err;
+        if (code === '55P03') {
+          await this.pool.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+          );
+        }
+      }
     }
   }
 
