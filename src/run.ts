@@ -17,7 +17,7 @@ import { type ReplicaMemory, RssSampler } from './observe/rss-sampler.js';
 import { recordUpstreamArrivals, type UpstreamArrivals } from './observe/upstream-arrivals.js';
 import type { SqlRewrite } from './pgwire/sql-rewrite.js';
 import { writeReportFormats } from './report/formats.js';
-import { REPORT_SCHEMA_VERSION, type RunReport, type TrialReport } from './report/types.js';
+import { type MutantTag, REPORT_SCHEMA_VERSION, type RunReport, type TrialReport } from './report/types.js';
 import { writeReportJson } from './report/write.js';
 import { type ProgressEvent, type TrialProgress, trialProgress } from './run-progress.js';
 import { renderRequest } from './scenario/request-template.js';
@@ -75,6 +75,8 @@ export interface RunOptions {
    * `whatbreaks mutate` (docs/mutants.md).
    */
   sqlRewrite?: SqlRewrite;
+  /** The mutant this run is (with `sqlRewrite` or a mutated schema): recorded in report.json for replay. */
+  mutant?: MutantTag;
 }
 
 export interface RunOutcome {
@@ -148,6 +150,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     scenario: { name: scenario.name, file: scenario.file, description: scenario.description },
     variant: launch.variant,
     environment: { kind: provider.kind, reason: envReason },
+    ...(options.mutant ? { mutant: options.mutant } : {}),
     startedAt: startedAt.toISOString(),
     durationMs: 0,
     verdict: 'unknown',

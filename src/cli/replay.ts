@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { WhatbreaksError } from '../errors.js';
 import { parseSchedule } from '../interleave/schedule.js';
+import { statementMutantRewrite } from '../mutate/mutant-apply.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import type { RunReport } from '../report/types.js';
 import { runScenario } from '../run.js';
@@ -35,7 +36,9 @@ export function replayScenario(report: RunReport, schedule: string): Scenario {
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('re-run exactly one schedule of an interleave run (same scenario file, same variant)')
+    .description(
+      're-run exactly one schedule of an interleave run (same scenario file, same variant, same mutant for a run of whatbreaks mutate)',
+    )
     .argument('<report>', 'run folder or its report.json')
     .requiredOption('--schedule <id>', 'the schedule, as the report shows it (e.g. 0.1.1.1.1.0.0.0)')
     .option('--variant <name>', 'target variant (default: the report run)')
@@ -63,6 +66,10 @@ export function registerReplay(program: Command): void {
         refuseEarlierReport(opts.out, opts.force, ['report.json']);
         const report = JSON.parse(readFileSync(reportFileOf(arg), 'utf8')) as RunReport;
         const scenario = replayScenario(report, opts.schedule);
+        // A mutant's run (`whatbreaks mutate`) replays against the same mutant.
+        const mutant = report.mutant;
+        const sqlRewrite = mutant ? await statementMutantRewrite(mutant) : undefined;
+        if (mutant) process.stderr.write(pc.dim(`mutant ${mutant.label}: ${mutant.clause} removed again\n`));
         const print = createPrinter();
         const interrupt = interruptible('step', print.err);
         const run = runScenario(scenario, {
@@ -70,6 +77,7 @@ export function registerReplay(program: Command): void {
           trials: opts.trials,
           outDir: opts.out,
           env: 'local',
+          ...(mutant ? { mutant, sqlRewrite } : {}),
           signal: interrupt.signal,
           tickMs: print.tickMs,
           onEvent: (e) => {

@@ -30,7 +30,12 @@ export function renderMutationMarkdown(r: MutationReport): string {
   }
   if (r.survived) lines.push(`A survivor means ${SURVIVOR_MEANING}. Only a person can tell which.`, '');
   for (const m of r.mutants.filter((x) => x.killedBy)) {
-    lines.push(`## ${m.label}: killed in trial ${m.killedBy!.trial}`, '');
+    const k = m.killedBy!;
+    lines.push(
+      `## ${m.label}: killed in ${k.schedule ? `schedule \`${k.schedule}\` (trial ${k.trial})` : `trial ${k.trial}`}`,
+      '',
+    );
+    if (k.replay) lines.push(`Replay it (same mutant, same schedule): \`${k.replay}\``, '');
     for (const i of m.killedBy!.invariants) {
       lines.push(`- ${i.name}: ${i.summary}`);
       for (const w of i.witnesses) lines.push(`  - \`${cell(JSON.stringify(w))}\``);
@@ -54,8 +59,10 @@ export function renderMutationMarkdown(r: MutationReport): string {
 export function renderMutationTerminal(r: MutationReport): string {
   const lines: string[] = [];
   if (r.discovery.problem) lines.push(`no mutant was run: ${r.discovery.problem}`);
-  for (const m of r.mutants)
+  for (const m of r.mutants) {
     lines.push(`${m.outcome.toUpperCase().padEnd(8)} ${m.label}`, `         ${m.reason}`);
+    if (m.killedBy?.replay) lines.push(`         replay: ${m.killedBy.replay}`);
+  }
   for (const u of r.discovery.unparsed)
     lines.push(`UNPARSED ${oneLine(u.sql)} (${u.count}×, passed through): ${u.error}`);
   for (const p of r.discovery.refused) lines.push(`REFUSED  ${p.label}: ${p.reason}`);

@@ -16,7 +16,8 @@
  */
 import { type RunEvent, runScenario } from '../run.js';
 import type { Scenario } from '../scenario/types.js';
-import { type Discovery, discoverMutationPoints, type MutationPoint, rewriterFor } from './discover.js';
+import { type Discovery, discoverMutationPoints, type MutationPoint } from './discover.js';
+import { statementMutantRewrite, statementMutantTag } from './mutant-apply.js';
 
 export type MutantOutcome = 'killed' | 'survived' | 'unknown';
 
@@ -34,9 +35,14 @@ export interface MutantResult {
   readonly trials: { run: number; passed: number; failed: number; unknown: number; aborted: number };
   /** Statements the proxy rewrote during the mutant's trials. */
   readonly rewritten: number;
-  /** The first failing trial and the violated invariants' witnesses (killed only). */
+  /**
+   * The first failing trial and the violated invariants' witnesses (killed only). Interleave scenarios:
+   * the failing schedule and the command that replays it against the same mutant (a deterministic kill).
+   */
   readonly killedBy?: {
     trial: number;
+    schedule?: string;
+    replay?: string;
     invariants: { name: string; summary: string; witnesses: Record<string, unknown>[] }[];
   };
   readonly runDir: string;
@@ -133,7 +139,7 @@ async function runMutant(
   variant: string,
   o: MutationRunOptions,
 ): Promise<MutantResult> {
-  const rewriter = rewriterFor(point);
+  const mutant = statementMutantTag(point);
   let rewritten = 0;
   const { report, runDir } = await runScenario(scenario, {
     variant,
@@ -141,12 +147,10 @@ async function runMutant(
     outDir: `${o.outDir}/${point.id.replace(/[^A-Za-z0-9@#._-]/g, '_').replace('#', '-')}`,
     signal: o.signal,
     onEvent: o.onEvent,
-    sqlRewrite: (sql) => {
-      const r = rewriter.rewrite(sql);
-      if (!r.changed) return undefined;
-      rewritten += r.statements;
-      return r.sql;
-    },
+    mutant,
+    sqlRewrite: await statementMutantRewrite(mutant, (n) => {
+      rewritten += n;
+    }),
   });
   const s = report.summary;
   const trials = {
@@ -172,11 +176,16 @@ async function runMutant(
     const invariants = failed.invariants
       .filter((i) => i.holds === false)
       .map((i) => ({ name: i.name, summary: i.summary, witnesses: i.witnesses.slice(0, 5) }));
+    const schedule = failed.load.interleave?.schedule;
     return {
       ...base,
       outcome: 'killed',
-      reason: `trial ${failed.trial} failed without ${point.clause}: ${invariants.map((i) => `${i.name}: ${i.summary}`).join('; ')}`,
-      killedBy: { trial: failed.trial, invariants },
+      reason: `${schedule ? `schedule ${schedule} (trial ${failed.trial})` : `trial ${failed.trial}`} failed without ${point.clause}: ${invariants.map((i) => `${i.name}: ${i.summary}`).join('; ')}`,
+      killedBy: {
+        trial: failed.trial,
+        invariants,
+        ...(schedule ? { schedule, replay: `whatbreaks replay ${runDir} --schedule ${schedule}` } : {}),
+      },
     };
   }
   const unknownWhy =

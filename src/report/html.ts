@@ -53,6 +53,10 @@ export function renderHtml(report: RunReport): string {
     `<p class="meta">${s.trials} trial${s.trials === 1 ? '' : 's'}: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''}${rateText} · ${escapeXml(report.environment.kind)} · ${(report.durationMs / 1000).toFixed(1)} s · started ${escapeXml(report.startedAt)} · whatbreaks ${escapeXml(report.tool.version)}, Node ${escapeXml(report.tool.node)}</p>`,
     `<p class="meta">scenario file <code>${escapeXml(report.scenario.file)}</code></p>`,
   );
+  if (report.mutant)
+    parts.push(
+      `<p class="warn">Mutant <code>${escapeXml(report.mutant.label)}</code>: <code>${escapeXml(report.mutant.clause)}</code> removed from the candidate (whatbreaks mutate).</p>`,
+    );
   if (report.aborted)
     parts.push(`<p class="warn">Interrupted: this report holds the trials that finished.</p>`);
   if (report.error) {

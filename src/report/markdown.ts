@@ -80,6 +80,11 @@ export function renderMarkdown(r: RunReport): string {
     '',
   );
   if (r.scenario.description) out.push(`> ${mdCell(r.scenario.description, 1000)}`, '');
+  if (r.mutant)
+    out.push(
+      `**Mutant** \`${mdCell(r.mutant.label)}\`: \`${mdCell(r.mutant.clause)}\` removed from the candidate (whatbreaks mutate).`,
+      '',
+    );
   out.push(
     `**${s.trials} trial${s.trials === 1 ? '' : 's'}**: ${s.passed} passed, ${s.failed} failed, ${s.unknown} unknown${s.aborted ? `, ${s.aborted} aborted` : ''} · ` +
       // No rate, no interval when no trial counts (a run that broke off before its first trial).

@@ -142,6 +142,20 @@ export const runReportSchema = z
       })
       .optional()
       .describe('`interleave` loads: how the schedules were explored'),
+    mutant: z
+      .object({
+        id: z.string(),
+        label: z.string(),
+        operator: z.string(),
+        clause: z.string(),
+        fingerprint: z.string().optional(),
+        site: z.int().min(0).optional(),
+        constraint: z.string().optional(),
+      })
+      .optional()
+      .describe(
+        'a mutant run (`whatbreaks mutate`): the protection removed from the candidate; replay applies it again',
+      ),
     error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional(),
     summary: z.object({
       trials: z.int().min(0),

@@ -119,6 +119,9 @@ export function renderSummary(r: RunReport, reportFile: string, opts: TerminalOp
       // No rate when no trial counts (a run that broke off before its first trial): 0 % of nothing says nothing.
       `  (${s.trials - s.aborted > 0 ? `reproduction rate ${(s.reproductionRate * 100).toFixed(0)}%, ` : ''}${(r.durationMs / 1000).toFixed(1)} s)`,
   ];
+  // A mutant's run: its verdict is about the candidate without that protection, not the candidate.
+  if (r.mutant)
+    lines.push(c.yellow(`  mutant: ${r.mutant.label} (${r.mutant.clause} removed from the candidate)`));
   const violated = new Map<string, number>();
   for (const t of r.trials) {
     for (const inv of t.invariants)

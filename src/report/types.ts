@@ -56,6 +56,29 @@ export interface RunReport {
   trials: TrialReport[];
   /** `interleave` loads: how the schedules were explored (exhaustive within the bound, sampled, pinned). */
   interleave?: ExplorationSummary;
+  /** Set when this run is a mutant of the candidate (`whatbreaks mutate`): `replay` applies it again. */
+  mutant?: MutantTag;
+}
+
+/**
+ * The protection a mutant run removed from the candidate (docs/mutants.md). A statement mutant names the
+ * statements the proxy rewrites by their pg_query fingerprint and the site of the operator in them; a
+ * schema mutant names the constraint dropped from the scenario's schema files.
+ */
+export interface MutantTag {
+  /** `drop-row-lock@c00d0671ab775e1f`, `drop-constraint@jobs_status_check`. */
+  id: string;
+  /** The same with the statement or constraint for people. */
+  label: string;
+  operator: string;
+  /** The protection removed, as SQL (`FOR UPDATE`). */
+  clause: string;
+  /** Statement mutants: pg_query fingerprint of the statements rewritten. */
+  fingerprint?: string;
+  /** Statement mutants: 0-based site of the operator in the statement. */
+  site?: number;
+  /** Schema mutants: the constraint dropped. */
+  constraint?: string;
 }
 
 export interface TrialReport {

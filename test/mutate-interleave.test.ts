@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runMutants } from '../src/mutate/mutation-run.js';
+import type { RunReport } from '../src/report/types.js';
+import { loadScenario } from '../src/scenario/load.js';
+import { cli, ROOT } from './helpers.js';
+
+/**
+ * Mutants of interleave scenarios: each mutant is explored like the candidate (every schedule within the
+ * bound), so a kill is a failing schedule, and `whatbreaks replay` on the mutant's run folder applies the
+ * same mutant again and reproduces it. Real `jobs` and `booking` targets on a real PostgreSQL; needs
+ * `npm run build`.
+ */
+const out = mkdtempSync(join(tmpdir(), 'whatbreaks-mutate-interleave-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('mutants of interleave scenarios', () => {
+  it('single-completion-interleave: the row lock is killed by a failing schedule that replay reproduces', async () => {
+    const r = await runMutants(loadScenario(join(ROOT, 'scenarios', 'single-completion-interleave.yaml')), {
+      variant: 'fixed',
+      outDir: join(out, 'jobs'),
+    });
+    expect(r.discovery.verdict).toBe('pass');
+    const lock = r.mutants.find((m) => m.operator === 'drop-row-lock');
+    expect(lock).toMatchObject({ outcome: 'killed', clause: 'FOR UPDATE' });
+    const schedule = lock!.killedBy!.schedule!;
+    expect(schedule).toMatch(/^\d+(\.\d+)+$/);
+    expect(lock!.killedBy!.replay).toBe(`whatbreaks replay ${lock!.runDir} --schedule ${schedule}`);
+    const mutantRun = JSON.parse(readFileSync(join(lock!.runDir, 'report.json'), 'utf8')) as RunReport;
+    expect(mutantRun.mutant).toMatchObject({ id: lock!.id, operator: 'drop-row-lock', clause: 'FOR UPDATE' });
+
+    // The replay applies the mutant again: the same schedule fails the same way. Without the mutant the
+    // candidate keeps its row lock, and the schedule does not fail.
+    const replayDir = join(out, 'replay');
+    const res = cli(['replay', lock!.runDir, '--schedule', schedule, '--out', replayDir, '-q']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    expect(res.stdout).toContain(`mutant: ${lock!.label}`);
+    const replayed = JSON.parse(readFileSync(join(replayDir, 'report.json'), 'utf8')) as RunReport;
+    expect(replayed.mutant?.id).toBe(lock!.id);
+    expect(replayed.verdict).toBe('fail');
+    const trial = replayed.trials[0]!;
+    expect(trial.load.interleave?.schedule).toBe(schedule);
+    const reads = trial.load
+      .interleave!.steps.flatMap((s) => s.sql)
+      .filter((q) => q.startsWith('SELECT status'));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const q of reads) expect(q).not.toContain('FOR UPDATE');
+    expect(trial.invariants.filter((i) => i.holds === false).map((i) => i.name)).toEqual(
+      lock!.killedBy!.invariants.map((i) => i.name),
+    );
+  }, 240_000);
+
+  it('double-booking-interleave: the row lock is killed by a failing schedule', async () => {
+    const r = await runMutants(loadScenario(join(ROOT, 'scenarios', 'double-booking-interleave.yaml')), {
+      variant: 'fixed',
+      outDir: join(out, 'booking'),
+    });
+    const lock = r.mutants.find((m) => m.operator === 'drop-row-lock');
+    expect(lock).toMatchObject({ outcome: 'killed', clause: 'FOR UPDATE' });
+    expect(lock!.killedBy!.schedule).toMatch(/^\d+(\.\d+)+$/);
+    expect(lock!.killedBy!.invariants.map((i) => i.name)).toContain('no-overbooking');
+  }, 240_000);
+});
