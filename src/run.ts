@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { restartReplicasForTrial } from './env/restart-per-trial.js';
 import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
-import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
+import type {
+  EnvironmentKind,
+  EnvironmentProvider,
+  Replica,
+  SqlText,
+  StartedEnvironment,
+} from './env/types.js';
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
 import type { InvariantResult } from './invariants/types.js';
@@ -134,10 +140,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     );
   }
 
-  const sql = [
-    ...scenario.database.schema.map((f) => readFileSync(f, 'utf8')),
-    ...scenario.database.seed.map((f) => readFileSync(f, 'utf8')),
-    ...(scenario.database.setup ? [scenario.database.setup] : []),
+  const sql: SqlText[] = [
+    ...[...scenario.database.schema, ...scenario.database.seed].map((f) => ({
+      sql: readFileSync(f, 'utf8'),
+      source: relative(process.cwd(), f) || f,
+    })),
+    ...(scenario.database.setup ? [{ sql: scenario.database.setup, source: 'database.setup' }] : []),
   ];
   const executor = createExecutor(scenario.load);
   const invariants = scenario.invariants.map(createInvariant);
@@ -253,7 +261,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
 async function runTrial(
   trial: number,
   env: StartedEnvironment,
-  sql: readonly string[],
+  sql: readonly SqlText[],
   executor: ReturnType<typeof createExecutor>,
   invariants: ReturnType<typeof createInvariant>[],
   healthPath: string,

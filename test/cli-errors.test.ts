@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 
@@ -17,6 +20,20 @@ describe('bad input exits 2 with a message naming file, line and field', () => {
     expect(r.stderr).toMatch(
       /missing-file\.yaml:\d+:3: database\.schema: file not found: \.\.\/\.\.\/targets\/jobs\/no-such-schema\.sql/,
     );
+  });
+
+  it('a schema file PostgreSQL rejects: file, line and column, not an internal error', () => {
+    const out = mkdtempSync(join(tmpdir(), 'whatbreaks-bad-schema-'));
+    try {
+      const r = cli(['run', 'test/fixtures/bad-schema.yaml', '--out', join(out, 'run')]);
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toMatch(
+        /SCENARIO_INVALID\]: test\/fixtures\/bad-schema\.sql:4:1: PostgreSQL rejected it: syntax error at or near "\)" \(SQLSTATE 42601\)/,
+      );
+      expect(r.stdout + r.stderr).not.toMatch(/internal error|\n\s+at /);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('a scenario file that does not exist', () => {

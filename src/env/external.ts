@@ -56,7 +56,7 @@ function existingDatabase(url: string): Database {
     url,
     query: (sql, params) => db.query(sql, params),
     async reset(sql) {
-      for (const text of sql) await db.query(text);
+      for (const text of sql) await db.query(typeof text === 'string' ? text : text.sql);
     },
     close: () => db.close(),
   };

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import type { Database } from './types.js';
+import { WhatbreaksError } from '../errors.js';
+import type { Database, SqlText } from './types.js';
 
 /**
  * libpq `options` for whatbreaks' own connections (resets, seeding, invariant queries): their commits do
@@ -44,7 +45,7 @@ export class PostgresDatabase implements Database {
    *   PostgreSQL aborts one side, here the drop, which is retried.
    * At most {@link RESET_ATTEMPTS} attempts; any other error is thrown as it is.
    */
-  async reset(sql: readonly string[]): Promise<void> {
+  async reset(sql: readonly SqlText[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.resetOnce(sql);
@@ -62,7 +63,7 @@ export class PostgresDatabase implements Database {
     }
   }
 
-  private async resetOnce(sql: readonly string[]): Promise<void> {
+  private async resetOnce(sql: readonly SqlText[]): Promise<void> {
     const client = await this.pool.connect();
     // A connection that dies while checked out and idle between two statements (the server shutting
     // down, a terminated backend) is reported by pg as an 'error' event on the client, which the pool no
@@ -78,7 +79,7 @@ export class PostgresDatabase implements Database {
       await client.query('DROP SCHEMA IF EXISTS public CASCADE');
       await client.query('CREATE SCHEMA public');
       await client.query('RESET lock_timeout');
-      for (const text of sql) await client.query(text);
+      for (const text of sql) await applySql(client, text);
     } catch (err) {
       broken ??= err as Error;
       throw err;
@@ -91,4 +92,37 @@ export class PostgresDatabase implements Database {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * Run one text of a reset. PostgreSQL's rejection of a text with a source (a syntax error, an unknown
+ * table, a row the seed cannot insert: SQLSTATE classes 22, 23, 42) is the scenario's problem, not
+ * whatbreaks': it becomes `SCENARIO_INVALID` with `source:line:column` from the error's position. Lock
+ * errors (retried by `reset`) and connection errors pass as they are.
+ */
+async function applySql(client: pg.PoolClient, text: SqlText): Promise<void> {
+  if (typeof text === 'string') {
+    await client.query(text);
+    return;
+  }
+  try {
+    await client.query(text.sql);
+  } catch (err) {
+    const e = err as { code?: string; position?: string; message: string };
+    if (!e.code || !/^(22|23|42)/.test(e.code)) throw err;
+    throw new WhatbreaksError(
+      'SCENARIO_INVALID',
+      `${text.source}${where(text.sql, Number(e.position))}: PostgreSQL rejected it: ${e.message} (SQLSTATE ${e.code})`,
+      'it runs on a fresh, empty public schema before every trial, in the order schema files, seed files, database.setup',
+      { cause: err },
+    );
+  }
+}
+
+/** `:line:column` of a 1-based character position in `sql`, or '' when there is none. */
+function where(sql: string, position: number): string {
+  if (!Number.isInteger(position) || position < 1) return '';
+  const before = [...sql].slice(0, position - 1).join('');
+  const lines = before.split('\n');
+  return `:${lines.length}:${lines.at(-1)!.length + 1}`;
 }

@@ -97,12 +97,19 @@ export interface StartedEnvironment extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
+/** SQL to apply at a reset: the text, or the text with where it comes from (a file path, `database.setup`). */
+export type SqlText = string | { readonly sql: string; readonly source: string };
+
 /** The run's PostgreSQL database, as whatbreaks (not the target) sees it. */
 export interface Database extends QueryableDatabase {
   /** Connection string the target gets as `DATABASE_URL`. */
   readonly url: string;
-  /** Drop and recreate the `public` schema, then apply schema, seed and setup SQL. */
-  reset(sql: readonly string[]): Promise<void>;
+  /**
+   * Drop and recreate the `public` schema, then apply schema, seed and setup SQL, in order. A text with
+   * its `source` (a file, `database.setup`) that PostgreSQL rejects throws `SCENARIO_INVALID` naming the
+   * source, line and column.
+   */
+  reset(sql: readonly SqlText[]): Promise<void>;
   close(): Promise<void>;
 }
 
