@@ -40,7 +40,13 @@ export type RunEvent =
   | { type: 'run-dir'; runDir: string }
   | { type: 'environment'; kind: EnvironmentKind; reason: string }
   | { type: 'log'; line: string }
-  | { type: 'trial-start'; trial: number; of: number }
+  | {
+      type: 'trial-start';
+      trial: number;
+      of: number;
+      /** `of` is an upper bound, not a count: an interleave load's schedule budget (it may end sooner). */
+      budget?: boolean;
+    }
   | { type: 'trial-end'; report: TrialReport; of: number }
   | ProgressEvent;
 
@@ -220,7 +226,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         report.aborted = true;
         break;
       }
-      emit({ type: 'trial-start', trial, of: trials });
+      emit({ type: 'trial-start', trial, of: trials, ...(interleave ? { budget: true } : {}) });
       const progress = trialProgress({ trial, of: trials, emit, tickMs: options.tickMs });
       const trialReport = await runTrial(
         trial,

@@ -41,6 +41,11 @@ describe('live status', () => {
     expect(statusLines({ ...s, phase: 'check' }, 2300, 0, 'candidate')[0]).toBe(
       'candidate trial 3/10 · checking the invariants · 2.3 s',
     );
+    // An interleave run's trial count is a budget: the exploration usually ends long before it.
+    expect(statusLines({ ...s, of: 500, budget: true, phase: 'check' }, 2300, -10_000)).toEqual([
+      'trial 3 (budget 500 schedules) · checking the invariants · 2.3 s',
+      '  2 schedules done: 1 failed, 1 unknown · elapsed 12.3 s',
+    ]);
   });
 
   it('a run asked for no ticks counts nothing and runs no timer', async () => {

@@ -50,6 +50,8 @@ export function progressWanted(
 interface SideState {
   trial?: number;
   of?: number;
+  /** `of` is a budget (interleave schedules), not the number of trials that will run. */
+  budget?: boolean;
   phase: RunPhase;
   phaseSinceMs: number;
   tick?: TickEvent;
@@ -89,7 +91,7 @@ export function statusLines(s: SideState, nowMs: number, startedAtMs: number, si
     first = `${who}${what} · ${secs(nowMs - s.phaseSinceMs)}`;
   } else {
     const t = s.tick?.trial === s.trial ? s.tick : undefined;
-    const parts = [`${who}trial ${s.trial}/${s.of}`];
+    const parts = [`${who}trial ${s.trial}${s.budget ? ` (budget ${s.of} schedules)` : `/${s.of}`}`];
     if (s.phase === 'load') {
       parts.push(`load: ${loadText(t) || 'starting'}`);
       if (t && t.faults.planned > 0)
@@ -103,7 +105,10 @@ export function statusLines(s: SideState, nowMs: number, startedAtMs: number, si
   const counts = [s.failed ? `${s.failed} failed` : '', s.unknown ? `${s.unknown} unknown` : '']
     .filter(Boolean)
     .join(', ');
-  const second = `  ${s.of !== undefined ? `${s.done} of ${s.of} trials done${counts ? `: ${counts}` : ''} · ` : ''}elapsed ${secs(nowMs - startedAtMs)}`;
+  const done = s.budget
+    ? `${s.done} schedule${s.done === 1 ? '' : 's'} done`
+    : `${s.done} of ${s.of} trials done`;
+  const second = `  ${s.of !== undefined ? `${done}${counts ? `: ${counts}` : ''} · ` : ''}elapsed ${secs(nowMs - startedAtMs)}`;
   return [first, second];
 }
 
@@ -175,6 +180,7 @@ export function createPrinter(
       else if (e.type === 'seed') s.seed = e;
       else if (e.type === 'trial-start') {
         s.of = e.of;
+        s.budget = e.budget;
         s.seed = undefined;
       } else if (e.type === 'trial-end') {
         s.done++;

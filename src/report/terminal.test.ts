@@ -25,6 +25,25 @@ describe('terminal report', () => {
     );
   });
 
+  it('an interleave trial has no "/of": the trial count is a schedule budget, not a plan', () => {
+    const t = emptyTrialReport().trials[0]!;
+    t.load.interleave = { schedule: '0.1', source: 'dfs', choicePoints: 1, preemptions: 0, steps: [] };
+    expect(renderTrial(t, 500).split('\n')[0]).toBe('trial 1 UNKNOWN  no requests');
+  });
+
+  it('names the mutant of a mutant run', () => {
+    const r = fixtureReport();
+    r.mutant = {
+      id: 'drop-row-lock@ab',
+      label: 'drop-row-lock@SELECT 1 FOR UPDATE',
+      operator: 'drop-row-lock',
+      clause: 'FOR UPDATE',
+    };
+    expect(renderSummary(r, 'r/report.json')).toContain(
+      'mutant: drop-row-lock@SELECT 1 FOR UPDATE (FOR UPDATE removed from the candidate)',
+    );
+  });
+
   it('prints no reproduction rate for a run that broke off before any trial', () => {
     const s = renderSummary(brokenOffReport(), 'r/report.json');
     expect(s).toContain(

@@ -90,7 +90,8 @@ export function renderTrial(t: TrialReport, of: number, opts: TerminalOptions = 
     .filter(Boolean)
     .join(', ');
   lines.push(
-    `${c.bold(`trial ${t.trial}/${of}`)} ${verdictLabel(t.verdict, c)}  ${loadFacts(t)}${spread ? `  ${spread}` : ''}`,
+    // An interleave run's `of` is its schedule budget: exploration usually ends well before it.
+    `${c.bold(t.load.interleave ? `trial ${t.trial}` : `trial ${t.trial}/${of}`)} ${verdictLabel(t.verdict, c)}  ${loadFacts(t)}${spread ? `  ${spread}` : ''}`,
   );
   if (t.inconclusive) lines.push(`  ${c.yellow('inconclusive:')} ${t.inconclusive}`);
   if (t.error) lines.push(`  ${c.red('error:')} ${t.error}`);
