@@ -72,6 +72,17 @@ describe('sql', () => {
     expect(r.witnessCount).toBe(2);
   });
 
+  it('a summary placeholder that names no column stays as written and the summary says so', async () => {
+    const r = await check({
+      query: 'SELECT 1 AS truck, 2 AS booked_kg',
+      summary: 'truck {{truk}}: {{booked_kg}} kg',
+    });
+    expect(r.holds).toBe(false);
+    expect(r.summary).toBe(
+      '1 violating row: truck {{truk}}: 2 kg [summary: no column truk in the rows; columns: truck, booked_kg]',
+    );
+  });
+
   it('without a template a row is shown as JSON; past three rows the summary counts the rest', async () => {
     const r = await check({ query: 'SELECT g AS n FROM generate_series(1, 5) g' });
     expect(r.summary).toBe('5 violating rows: {"n":1}; {"n":2}; {"n":3} (+2 more)');

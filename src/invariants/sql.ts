@@ -40,9 +40,22 @@ export const config = z
   });
 export type SqlInvariantConfig = z.output<typeof config>;
 
+const PLACEHOLDER = /\{\{\s*([\w.]+)\s*\}\}/g;
+
 function describeRow(template: string | undefined, row: Record<string, unknown>): string {
   if (!template) return JSON.stringify(row);
-  return template.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_m, col: string) => String(row[col]));
+  return template.replace(PLACEHOLDER, (m, col: string) => (col in row ? String(row[col]) : m));
+}
+
+/**
+ * `summary` placeholders that name no column of the query's rows (a typo, a column renamed): said in the
+ * summary, so a person does not read `job undefined`. The verdict does not depend on the summary.
+ */
+function missingColumns(template: string | undefined, row: Record<string, unknown>): string {
+  if (!template) return '';
+  const missing = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!).filter((c) => !(c in row));
+  if (missing.length === 0) return '';
+  return ` [summary: no column ${[...new Set(missing)].join(', ')} in the rows; columns: ${Object.keys(row).join(', ')}]`;
 }
 
 export function create(cfg: SqlInvariantConfig): Invariant {
@@ -69,7 +82,7 @@ export function create(cfg: SqlInvariantConfig): Invariant {
         return unknown('the query gave no single result: write one statement returning the violating rows');
       }
       const shown = rows.slice(0, 3).map((r) => describeRow(cfg.summary, r));
-      const more = rows.length > 3 ? ` (+${rows.length - 3} more)` : '';
+      const more = `${rows.length > 3 ? ` (+${rows.length - 3} more)` : ''}${rows[0] ? missingColumns(cfg.summary, rows[0]) : ''}`;
       return {
         name: cfg.name,
         type: 'sql',
