@@ -62,6 +62,28 @@ invariants:
     expect(issues.find((i) => i.field === 'load.type')?.hint).toMatch(/one of: burst, idle/);
   });
 
+  it('what is inside a misspelled block is checked as the key it was meant to be, in the same pass', () => {
+    const issues = issuesOf(`target: { command: node server.js }
+databse: { schema: nope.sql }
+load: { type: burst, requests: 2, request: { path: /x } }
+invariant:
+  - { type: sqll, name: q, query: SELECT 1 }
+  - type: responses
+    allowed: [200]
+`);
+    const text = issues.map((i) => `${i.line}:${i.column} ${i.field}: ${i.message}`);
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^2:1 databse: unknown key 'databse'; did you mean 'database'\?/),
+        expect.stringMatching(/^2:\d+ databse\.schema: file not found: nope\.sql/),
+        expect.stringMatching(/^4:1 invariant: unknown key 'invariant'; did you mean 'invariants'\?/),
+        expect.stringMatching(/^5:\d+ invariant\.0\.type: unknown type 'sqll'; did you mean 'sql'\?/),
+        expect.stringMatching(/^6:\d+ invariant\.1\.name: required field 'name' is missing/),
+      ]),
+    );
+    expect(issues).toHaveLength(5);
+  });
+
   it('a single value where a block is expected says so (health: /healthz)', () => {
     const issues = issuesOf(`target: { command: node server.js, health: /healthz }
 load: { type: burst, requests: 2, request: { path: /x } }

@@ -32,17 +32,24 @@ function didYouMean(given: unknown, known: readonly unknown[]): string | undefin
   return guess ? `did you mean '${guess}'?` : undefined;
 }
 
+/**
+ * `written`: where a path of `value` is in the file, when `value` is not the document as written (a
+ * misspelled block checked under the key it was meant to be, `misspelled.ts`).
+ */
 export function zodIssues(
   zissues: readonly z.core.$ZodIssue[],
   value: unknown,
   file: string,
   doc: Document,
   lc: LineCounter,
+  written: (path: Key[]) => Key[] = (p) => p,
 ): ScenarioIssue[] {
   const out: ScenarioIssue[] = [];
   const pathOf = (issue: z.core.$ZodIssue) => issue.path.filter((k): k is Key => typeof k !== 'symbol');
-  const push = (path: Key[], message: string, hint?: string) =>
-    out.push({ file, ...locate(doc, lc, path), field: path.join('.'), message, ...(hint ? { hint } : {}) });
+  const push = (path: Key[], message: string, hint?: string) => {
+    const p = written(path);
+    out.push({ file, ...locate(doc, lc, p), field: p.join('.'), message, ...(hint ? { hint } : {}) });
+  };
   // A misspelled key also shows up as the real key missing: report it once, as the misspelling.
   const suggested = new Set<string>();
   for (const issue of zissues) {

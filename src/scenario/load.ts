@@ -5,6 +5,7 @@ import { ScenarioError, type ScenarioIssue, WhatbreaksError } from '../errors.js
 import { scenarioProblems } from './checks.js';
 import { zodIssues } from './issues.js';
 import { locate } from './locate.js';
+import { renameMisspelled, writtenPath } from './misspelled.js';
 import { type ScenarioConfig, type ScenarioInput, scenarioSchema } from './schema.js';
 import type { Scenario } from './types.js';
 
@@ -80,8 +81,7 @@ export function parseScenario(text: string, file: string): Scenario {
 
   // Schema and cross-field checks in one pass: every problem is reported at once.
   const parsed = scenarioSchema.safeParse(value);
-  if (!parsed.success) issues.push(...zodIssues(parsed.error.issues, value, file, doc, lc));
-  for (const p of scenarioProblems(value, dirname(file))) {
+  const problem = (p: { path: (string | number)[]; message: string; hint?: string }) =>
     issues.push({
       file,
       ...locate(doc, lc, p.path),
@@ -89,7 +89,26 @@ export function parseScenario(text: string, file: string): Scenario {
       message: p.message,
       ...(p.hint ? { hint: p.hint } : {}),
     });
+  if (!parsed.success) {
+    issues.push(...zodIssues(parsed.error.issues, value, file, doc, lc));
+    // What is inside a misspelled block, checked as the key it was meant to be, in the same pass.
+    const guessed = renameMisspelled(parsed.error.issues, value);
+    if (guessed) {
+      const inside = (path: readonly PropertyKey[]) =>
+        writtenPath(
+          path.filter((k): k is string | number => typeof k !== 'symbol'),
+          guessed.renames,
+        );
+      const again = scenarioSchema.safeParse(guessed.value);
+      const under = again.success ? [] : again.error.issues.filter((i) => inside(i.path));
+      issues.push(...zodIssues(under, guessed.value, file, doc, lc, (p) => inside(p) ?? p));
+      for (const p of scenarioProblems(guessed.value, dirname(file))) {
+        const path = inside(p.path);
+        if (path) problem({ ...p, path });
+      }
+    }
   }
+  for (const p of scenarioProblems(value, dirname(file))) problem(p);
   if (issues.length > 0 || !parsed.success) {
     throw new ScenarioError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   }
