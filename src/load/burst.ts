@@ -26,11 +26,10 @@ import type { LoadExecutor } from './executor.js';
 export const config = z
   .strictObject({
     type: z.literal('burst'),
-    requests: z
-      .int()
-      .min(1)
-      .max(10_000)
-      .meta({ description: 'Number of requests in the burst (one connection each for HTTP/1.1 modes).' }),
+    requests: z.int().min(1).max(10_000).meta({
+      description:
+        'Number of requests in the burst (one connection each for HTTP/1.1 modes). Two are enough for a check-then-act race between two clients; 10–50 raise the chance that two overlap in a trial, up to what the target serves at once (workers × threads, its pool size): past that, requests queue and test the queue, not the race. To cover every order of the SQL of 2–4 requests instead of sampling, use `load.type: interleave`.',
+    }),
     sync: z
       .enum(Object.keys(senders) as [SyncMode, ...SyncMode[]])
       .default('last-byte')

@@ -71,7 +71,7 @@ export const targetSchema = z.strictObject({
     .default({})
     .meta({
       description:
-        'Named versions of the target (`buggy`, `fixed`), chosen with `--variant`; each may change `env`, `command` or `cwd`.',
+        'Named versions of the target (`buggy`, `fixed`), chosen with `--variant`; each may change `env`, `command` or `cwd`. Without variants the target runs as written, and reports name that variant `default`.',
       examples: [{ buggy: { env: { VARIANT: 'buggy' } }, fixed: { env: { VARIANT: 'fixed' } } }],
     }),
   defaultVariant: z
