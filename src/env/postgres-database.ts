@@ -43,7 +43,9 @@ export class PostgresDatabase implements Database {
    * - a deadlock between the drop and a statement of the target (40P01: `DROP SCHEMA … CASCADE` locks
    *   the schema's objects one by one while a target's transaction takes two of them in another order):
    *   PostgreSQL aborts one side, here the drop, which is retried.
-   * At most {@link RESET_ATTEMPTS} attempts; any other error is thrown as it is.
+   * At most {@link RESET_ATTEMPTS} attempts.
+   * @throws WhatbreaksError `SCENARIO_INVALID` for SQL of a source that PostgreSQL rejects, and
+   *   `DATABASE_FAILED` for anything else (a lost connection, a server shut down, locks that stay).
    */
   async reset(sql: readonly SqlText[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -51,9 +53,18 @@ export class PostgresDatabase implements Database {
         await this.resetOnce(sql);
         return;
       } catch (err) {
+        if (err instanceof WhatbreaksError) throw err;
         const code = (err as { code?: string }).code;
         const retryable = code === '55P03' || code === '40P01'; // lock_not_available, deadlock_detected
-        if (!retryable || attempt >= RESET_ATTEMPTS) throw err;
+        if (!retryable || attempt >= RESET_ATTEMPTS) {
+          // The database or the connection failed, not whatbreaks: the run ends with this error, no trial judged.
+          throw new WhatbreaksError(
+            'DATABASE_FAILED',
+            `resetting the database failed${attempt > 1 ? ` (attempt ${attempt})` : ''}: ${(err as Error).message}${code ? ` (SQLSTATE ${code})` : ''}`,
+            "the run's PostgreSQL log is in its run folder, logs/postgres.log",
+            { cause: err },
+          );
+        }
         if (code === '55P03') {
           await this.pool.query(
             'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
