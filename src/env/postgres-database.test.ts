@@ -79,6 +79,11 @@ describe('PostgresDatabase', () => {
     await admin.connect();
     try {
       await database.reset(['CREATE TABLE a (id int)', 'CREATE TABLE b (id int)']);
+      // Only the drop may detect the deadlock, and not before the target waits too (on a busy machine the
+      // target's statement can come later than the default 1 s): the drop checks after 3 s, the target never.
+      await admin.query("ALTER SYSTEM SET deadlock_timeout = '3s'");
+      await admin.query('SELECT pg_reload_conf()');
+      await target.query("SET deadlock_timeout = '1h'");
       await target.query('BEGIN');
       await target.query('SELECT * FROM b');
       const reset = database.reset(['CREATE TABLE t (id int)']).then(
@@ -105,6 +110,8 @@ describe('PostgresDatabase', () => {
       ]);
     } finally {
       await target.end();
+      await admin.query('ALTER SYSTEM RESET deadlock_timeout');
+      await admin.query('SELECT pg_reload_conf()');
       await admin.end();
       await database.close();
     }
