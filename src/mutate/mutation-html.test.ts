@@ -38,12 +38,10 @@ describe('mutation.html', () => {
     expect(renderMutationHtml({ ...none, survived: 0, score: 1 })).not.toContain('A survivor means');
   });
 
-  it("gives each kill its trial, schedule with the replay command, and the witnesses' table", () => {
+  it("gives each kill its trial, schedule, run folder and the witnesses' table", () => {
     const kill = html.split('<section id="mutant-1">')[1]?.split('</section>')[0] ?? '';
     expect(kill).toContain('killed in trial 1, schedule <code>0.1.1.1.1.0.0.0</code>');
-    expect(kill).toContain(
-      'whatbreaks replay /r/mutants/drop-row-lock@c00d0671ab775e1f --schedule 0.1.1.1.1.0.0.0',
-    );
+    expect(kill).toContain('run folder <code>/r/mutants/drop-row-lock@c00d0671ab775e1f</code>');
     expect(kill).toContain('<th>request</th><th>status</th><th>body</th>');
     expect(html.match(/<section id="mutant-/g)).toHaveLength(1);
   });

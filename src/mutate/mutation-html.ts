@@ -14,7 +14,8 @@ import type { MutationFile } from './mutation-schema.js';
  * - one row per mutant: outcome, mutant, clause removed, statement, executions seen in discovery,
  *   trials passed/failed/unknown, statements rewritten, why;
  * - what a survivor means;
- * - per killed mutant: the failing trial (and interleave schedule) and the witnesses of each violated
+ * - per killed mutant: the failing trial (and interleave schedule, shown as recorded: no replay command,
+ *   since a replay must apply the same mutant) and the witnesses of each violated
  *   invariant;
  * - refused points, and statements the parser could not read (passed through unchanged).
  */
@@ -79,7 +80,7 @@ function killSection(m: MutantResult, i: number): string {
     )
     .join('');
   return `<section id="mutant-${i + 1}"><h2>${badge(m.outcome)} ${escapeXml(m.label)}</h2>
-<p class="meta">killed in trial ${k.trial}${schedule ? `, schedule <code>${escapeXml(schedule)}</code> (replay it with <code>whatbreaks replay ${escapeXml(m.runDir)} --schedule ${escapeXml(schedule)}</code>)` : ''} without <code>${escapeXml(m.clause)}</code> · run folder <code>${escapeXml(m.runDir)}</code></p>
+<p class="meta">killed in trial ${k.trial}${schedule ? `, schedule <code>${escapeXml(schedule)}</code>` : ''} without <code>${escapeXml(m.clause)}</code> · run folder <code>${escapeXml(m.runDir)}</code></p>
 ${invariants}</section>`;
 }
 
