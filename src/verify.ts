@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { WhatbreaksError } from './errors.js';
+import type { MutantResult } from './mutate/mutation-run.js';
+import { type VerifyMutation, verifyMutants } from './mutate/verify-mutants.js';
 import { interleaveOverview } from './report/interleave.js';
-import { type JunitSuite, renderJunitSuites, runSuite } from './report/junit.js';
+import { renderJunitSuites } from './report/junit.js';
+import { verifySuites } from './report/junit-verify.js';
 import { renderVerifyMarkdown } from './report/markdown-verify.js';
 import type { RunReport, TrialVerdict, Verdict } from './report/types.js';
 import { writeAtomic } from './report/write.js';
@@ -15,6 +18,7 @@ import { type ProportionInterval, wilsonInterval } from './stats/wilson.js';
 import { judgeScheduleVerify, judgeVerify, type ScheduleSideFacts, type VerifyVerdict } from './verdict.js';
 import { VERSION } from './version.js';
 
+export type { VerifyMutation } from './mutate/verify-mutants.js';
 export type { VerifyVerdict } from './verdict.js';
 
 /**
@@ -93,6 +97,8 @@ export interface VerifyReport {
   aborted: boolean;
   /** `interleave` scenarios: what each side explored and its first failing schedule. */
   schedules?: { baseline: ScheduleSideFacts; candidate: ScheduleSideFacts };
+  /** `--mutants`: the candidate's SQL mutants, run after both sides (`mutate/verify-mutants.ts`). */
+  mutants?: VerifyMutation;
 }
 
 export type VerifyEvent = { side: VerifyRole; event: RunEvent };
@@ -113,6 +119,13 @@ export interface VerifyOptions {
   onEvent?: (e: VerifyEvent) => void;
   /** Ask each side's run for `tick` events every `tickMs` ms (`RunOptions.tickMs`); default none. */
   tickMs?: number;
+  /**
+   * After both sides, run the candidate's SQL mutants into `<outDir>/mutants/` when the candidate passed
+   * (docs/mutants.md): `trials` per mutant (default the scenario's), `minScore` (0..1) gates the exit.
+   */
+  mutants?: { trials?: number; minScore?: number };
+  /** Events of the mutants' runs (discovery, each mutant's trials) and each mutant's result. */
+  onMutantEvent?: (e: RunEvent | { type: 'mutant'; result: MutantResult }) => void;
 }
 
 export interface VerifyOutcome {
@@ -289,7 +302,9 @@ function scheduleFacts(r: RunReport): ScheduleSideFacts | undefined {
 /**
  * Run the scenario against baseline and candidate, alternating trials, and judge the fix. Writes
  * `verify.json`, `verify.md` and `junit.xml` into the output folder, and each side's full run
- * (report.json, report.md, report.html, junit.xml, logs) into `baseline/` and `candidate/`.
+ * (report.json, report.md, report.html, junit.xml, logs) into `baseline/` and `candidate/`. With
+ * `options.mutants`, then the candidate's mutants into `mutants/` (mutation.json, .md, .html, a run folder
+ * per mutant), their score and gate in `verify.json`'s `mutants` and in verify.md.
  *
  * Environment errors do not throw: they give verdict `error`. Bad arguments (unknown variant, missing
  * folder) throw `WhatbreaksError` before anything starts.
@@ -352,6 +367,18 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
   options.signal?.removeEventListener('abort', onAbort);
 
   const [b, c] = [sideSummary(plans[0], outcomes[0]), sideSummary(plans[1], outcomes[1])];
+  const mutants = options.mutants
+    ? await verifyMutants({
+        scenario: plans[1].scenario,
+        variant: plans[1].variant,
+        candidate: c,
+        outDir: join(outDir, 'mutants'),
+        trials: options.mutants.trials,
+        minScore: options.mutants.minScore,
+        signal: options.signal,
+        onEvent: options.onMutantEvent,
+      })
+    : undefined;
   // A side stopped because the other one failed is not "aborted by the user".
   const userAborted = options.signal?.aborted ?? false;
   const facts = outcomes.map((o) => scheduleFacts(o.report));
@@ -375,6 +402,7 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
     candidate: { ...c, failureBound: zeroFailureBound(c.passed) },
     order,
     aborted: userAborted,
+    ...(mutants ? { mutants } : {}),
   };
   const reportFile = join(outDir, 'verify.json');
   writeAtomic(reportFile, `${JSON.stringify(report, null, 2)}\n`);
@@ -386,66 +414,4 @@ export async function verify(scenario: Scenario, options: VerifyOptions): Promis
     renderJunitSuites(verifySuites(report, outcomes[1].report), `whatbreaks verify ${scenario.name}`),
   );
   return { report, outDir, reportFile, files: [md, junit] };
-}
-
-/**
- * JUnit for CI: a `verify` suite with the two claims (the baseline reproduces; the candidate holds)
- * and the candidate's per-invariant, per-trial cases. The baseline's expected violations are not
- * failures here; they are in `baseline/junit.xml`.
- */
-export function verifySuites(v: VerifyReport, candidate: RunReport): JunitSuite[] {
-  const classname = `whatbreaks.${v.scenario.name}.verify`;
-  const time = v.durationMs / 1000;
-  const b = v.baseline;
-  const c = v.candidate;
-  const sideError = (s: VerifySide) =>
-    s.error
-      ? ({
-          kind: 'error',
-          message: `${s.error.code}: ${s.error.message.split('\n')[0]}`,
-          type: s.error.code,
-          text: s.error.message,
-        } as const)
-      : undefined;
-  const suite: JunitSuite = {
-    name: `verify ${v.scenario.name}: ${b.spec} → ${c.spec}`,
-    timestamp: v.startedAt.replace(/(\.\d+)?Z$/, ''),
-    time,
-    properties: { verdict: v.verdict, baseline: b.spec, candidate: c.spec, explanation: v.explanation },
-    cases: [
-      {
-        classname,
-        name: `baseline (${b.spec}) reproduces the failure`,
-        time: 0,
-        outcome:
-          sideError(b) ??
-          (b.failed > 0
-            ? { kind: 'pass' }
-            : {
-                kind: 'failure',
-                message: 'not reproduced: the scenario cannot judge the fix',
-                type: 'verify.not-reproduced',
-                text: v.explanation,
-              }),
-      },
-      {
-        classname,
-        name: `candidate (${c.spec}) holds every invariant`,
-        time: 0,
-        outcome:
-          sideError(c) ??
-          (c.failed > 0
-            ? {
-                kind: 'failure',
-                message: 'fix not validated',
-                type: 'verify.candidate-violates',
-                text: v.explanation,
-              }
-            : c.passed === 0
-              ? { kind: 'skipped', message: 'no candidate trial could be judged' }
-              : { kind: 'pass' }),
-      },
-    ],
-  };
-  return [suite, runSuite(candidate, `candidate (${c.spec}): ${v.scenario.name} [${c.variant}]`)];
 }

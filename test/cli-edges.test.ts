@@ -27,6 +27,12 @@ describe('--help', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Examples:\n {2}\$ whatbreaks run scenarios\/double-booking\.yaml/);
     expect(run.stdout).toMatch(/Exit codes:/);
+    const verify = cli(['verify', '--help']);
+    expect(verify.stdout).toMatch(/--min-mutation-score <x> +with --mutants/);
+    expect(verify.stdout).toMatch(
+      / 1 {2}an invariant was violated.*with --min-mutation-score: the mutation score is below/,
+    );
+    expect(cli(['mutate', '--help']).stdout).toMatch(/Exit codes:/);
     const report = cli(['report', '--help']);
     expect(report.stdout).toMatch(/\$ whatbreaks report reports\/double-booking-buggy-/);
   });

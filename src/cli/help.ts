@@ -30,6 +30,17 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [command: stri
       'whatbreaks verify scenarios/double-booking.yaml --baseline buggy --candidate ../pr-123 --trials 59',
       'a checkout of the fix; 59 clean trials bound its failure rate below 5 %',
     ],
+    [
+      'whatbreaks verify scenarios/single-completion.yaml --baseline buggy --candidate fixed --mutants --mutant-trials 2 --min-mutation-score 1',
+      'then remove each SQL protection of the fix; exit 1 if the scenario misses one (files in <out>/mutants/)',
+    ],
+  ],
+  mutate: [
+    [
+      'whatbreaks mutate scenarios/single-completion.yaml --variant fixed --trials 2',
+      'mutation.json, mutation.md, mutation.html and a run folder per mutant',
+    ],
+    ['whatbreaks mutate scenarios/double-booking.yaml --variant fixed --min-mutation-score 1', 'a CI gate'],
   ],
   report: [
     ['whatbreaks report reports/double-booking-buggy-2026-…/', 'a run folder (its report.json)'],
@@ -52,12 +63,12 @@ function exitCodesText(): string {
   return `\nExit codes:\n${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${code.padStart(3)}  ${meaning}`).join('\n')}\n\nThe rules behind each code: docs/verdicts.md. Errors carry a stable code (TARGET_FAILED, …) and a hint.\n`;
 }
 
-/** Examples on the program and every command; exit codes on the program and on `run` and `verify`. */
+/** Examples on the program and every command; exit codes on the program and on `run`, `verify`, `mutate`. */
 export function addHelpTexts(program: Command): void {
   program.addHelpText('after', `${examplesText('whatbreaks')}${exitCodesText()}`);
   for (const cmd of program.commands) {
     const name = cmd.name();
-    const judged = name === 'run' || name === 'verify';
+    const judged = name === 'run' || name === 'verify' || name === 'mutate';
     cmd.addHelpText('after', `${examplesText(name)}${judged ? exitCodesText() : ''}`);
   }
 }

@@ -1,11 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { judgeMutationScore } from '../mutate/mutation-gate.js';
-import { renderMutationMarkdown, renderMutationTerminal } from '../mutate/mutation-render.js';
+import { renderMutationTerminal } from '../mutate/mutation-render.js';
 import { runMutants } from '../mutate/mutation-run.js';
+import { mutationFile } from '../mutate/mutation-schema.js';
+import { writeMutationFiles } from '../mutate/mutation-write.js';
 import { loadScenario } from '../scenario/load.js';
 import { EXIT } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
@@ -52,6 +54,8 @@ export function registerMutate(program: Command): void {
             join('reports', `${scenario.name}-mutants-${new Date().toISOString().replace(/[:.]/g, '-')}`),
         );
         mkdirSync(outDir, { recursive: true });
+        const startedAt = new Date();
+        const t0 = performance.now();
         const interrupt = interruptible('step', (l) => process.stderr.write(`${l}\n`));
         const run = runMutants(scenario, {
           variant: opts.variant,
@@ -65,9 +69,13 @@ export function registerMutate(program: Command): void {
         });
         interrupt.track(run);
         const report = await run;
-        writeFileSync(join(outDir, 'mutation.json'), `${JSON.stringify(report, null, 2)}\n`);
-        writeFileSync(join(outDir, 'mutation.md'), renderMutationMarkdown(report));
-        process.stdout.write(`${renderMutationTerminal(report)}\nreport: ${join(outDir, 'mutation.md')}\n`);
+        const [, md, html] = writeMutationFiles(
+          outDir,
+          mutationFile(report, startedAt, performance.now() - t0, opts.trials),
+        );
+        process.stdout.write(
+          `${renderMutationTerminal(report)}\nreport: ${md} (also ${html}, mutation.json)\n`,
+        );
         if (interrupt.signal.aborted) {
           process.exitCode = EXIT.SIGINT;
           return;

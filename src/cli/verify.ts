@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
+import { WhatbreaksError } from '../errors.js';
+import { renderMutationTerminal } from '../mutate/mutation-render.js';
 import { renderTrial } from '../report/terminal.js';
 import { loadScenario } from '../scenario/load.js';
 import { trialsForBound } from '../stats/failure-bound.js';
 import { type VerifyReport, type VerifySide, verify } from '../verify.js';
-import { EXIT, exitForVerify } from './exit-codes.js';
+import { EXIT, exitForVerifyWithMutants } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
 import { createPrinter } from './progress.js';
@@ -13,6 +15,12 @@ import { createPrinter } from './progress.js';
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1');
   return n;
 }
 
@@ -68,9 +76,24 @@ export function renderVerifySummary(v: VerifyReport, color: boolean): string {
         ...(s.error.hint ? [`hint: ${s.error.hint}`] : []),
       );
   }
+  if (v.mutants) lines.push(...mutantLines(v.mutants, c));
   lines.push(c.dim(`trial order: ${v.order.map((o) => `${o.side[0]}${o.trial}`).join(' ')}`));
   lines.push(c.dim(`reports: ${v.baseline.runDir}, ${v.candidate.runDir}`));
   return lines.join('\n');
+}
+
+/** The mutants' part of the summary: each mutant, the score, and the gate or why none ran. */
+function mutantLines(
+  m: NonNullable<VerifyReport['mutants']>,
+  c: { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string },
+): string[] {
+  const paint = m.outcome === 'pass' ? c.green : m.outcome === 'fail' ? c.red : c.yellow;
+  const lines = ['', 'mutants of the candidate:'];
+  if (m.report) lines.push(renderMutationTerminal(m.report));
+  // The score line is already the last terminal line; repeat only a judgement or a reason.
+  if (!m.report || m.gate || m.report.discovery.problem) lines.push(paint(m.message));
+  if (m.report) lines.push(c.dim(`mutants: ${m.outDir}/mutation.md (also .json, .html)`));
+  return lines;
 }
 
 /** `whatbreaks verify <scenario> --baseline <variant|dir> --candidate <variant|dir>`: parse, verify, print. */
@@ -92,6 +115,16 @@ export function registerVerify(program: Command): void {
     .option('--out <dir>', 'output folder (default: reports/<scenario>-verify-<time>)')
     .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the verdict')
+    .option(
+      '--mutants',
+      'after both sides, when the candidate passed: remove each SQL protection it uses, one at a time, and check the scenario notices (written to <out>/mutants/)',
+    )
+    .option('--mutant-trials <n>', 'trials per mutant (default: the scenario trials)', positiveInt)
+    .option(
+      '--min-mutation-score <x>',
+      'with --mutants: exit 1 when killed / (killed + survived) is below x (0..1), 3 when unknown mutants leave it undecided',
+      fraction,
+    )
     .action(
       async (
         file: string,
@@ -103,8 +136,17 @@ export function registerVerify(program: Command): void {
           out?: string;
           force?: boolean;
           quiet?: boolean;
+          mutants?: boolean;
+          mutantTrials?: number;
+          minMutationScore?: number;
         },
       ) => {
+        if (!opts.mutants && (opts.mutantTrials !== undefined || opts.minMutationScore !== undefined))
+          throw new WhatbreaksError(
+            'USAGE',
+            `${opts.mutantTrials !== undefined ? '--mutant-trials' : '--min-mutation-score'} needs --mutants`,
+            "add --mutants to run the candidate's SQL mutants after verify",
+          );
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         const scenario = loadScenario(file);
         refuseEarlierReport(opts.out, opts.force, [
@@ -123,6 +165,13 @@ export function registerVerify(program: Command): void {
           outDir: opts.out,
           signal: interrupt.signal,
           tickMs: print.tickMs,
+          ...(opts.mutants
+            ? { mutants: { trials: opts.mutantTrials, minScore: opts.minMutationScore } }
+            : {}),
+          onMutantEvent: (e) => {
+            if (e.type === 'mutant') print.err(pc.dim(`mutant ${e.result.id}: ${e.result.outcome}`));
+            else print.event(e, 'mutants');
+          },
           onEvent: ({ side, event: e }) => {
             print.event(e, side);
             if (e.type === 'environment' && side === 'baseline')
@@ -140,7 +189,9 @@ export function registerVerify(program: Command): void {
         process.stdout.write(
           `${renderVerifySummary(report, color)}\n${pc.dim(`verdict: ${outDir}/verify.json`)}\n`,
         );
-        process.exitCode = report.aborted ? EXIT.SIGINT : exitForVerify(report.verdict);
+        process.exitCode = report.aborted
+          ? EXIT.SIGINT
+          : exitForVerifyWithMutants(report.verdict, report.mutants?.outcome);
       },
     );
 }

@@ -1,8 +1,9 @@
 /**
- * The mutation report for people: terminal lines and `mutation.md` (docs/mutants.md). Plain text; the
- * terminal adds no colour so the same lines fit logs.
+ * The mutation report for people: terminal lines, `mutation.md` and the mutation section of verify.md
+ * (docs/mutants.md); `mutation.html` is in mutation-html.ts. Plain text; the terminal adds no colour so
+ * the same lines fit logs.
  */
-import type { MutationReport } from './mutation-run.js';
+import type { MutantResult, MutationReport } from './mutation-run.js';
 import { SURVIVOR_MEANING } from './mutation-run.js';
 
 /** Score line: `mutation score 2/3 (67%), 1 unknown not counted`. */
@@ -12,9 +13,32 @@ export function scoreLine(r: MutationReport): string {
   return `mutation score ${score}: ${r.killed} killed, ${r.survived} survived${r.unknown ? `, ${r.unknown} unknown (not counted)` : ''}`;
 }
 
-/** The report as Markdown. */
+/**
+ * Fields other parts of whatbreaks may add to a mutant (described in mutation-schema.ts): its `kind`
+ * (`statement`, `schema`) and the failing interleave schedule of a kill. Rendered when present.
+ */
+export interface MutantExtras {
+  readonly kind?: string;
+  readonly killedBy?: { readonly trial: number; readonly schedule?: string };
+}
+
+export function mutantExtras(m: MutantResult): MutantExtras {
+  return m;
+}
+
+/** The report as Markdown (`mutation.md`). */
 export function renderMutationMarkdown(r: MutationReport): string {
-  const lines = [`# Mutants of ${r.scenario} [${r.variant}]`, '', scoreLine(r), ''];
+  return [`# Mutants of ${r.scenario} [${r.variant}]`, '', renderMutationMarkdownBody(r, 2)].join('\n');
+}
+
+/**
+ * Everything below the title: score line, problem, per-mutant table, what a survivor means, each kill's
+ * trial (and schedule) and witnesses, refused points, unparsed statements. Sub-headings at `level`
+ * (`##` in mutation.md, deeper inside verify.md).
+ */
+export function renderMutationMarkdownBody(r: MutationReport, level: number): string {
+  const h = '#'.repeat(level);
+  const lines = [scoreLine(r), ''];
   if (r.discovery.problem) lines.push(`**No mutant was run:** ${r.discovery.problem}`, '');
   lines.push(`Discovery: ${r.discovery.statements} distinct statement(s) seen (${r.discovery.runDir}).`, '');
   if (r.mutants.length) {
@@ -22,33 +46,36 @@ export function renderMutationMarkdown(r: MutationReport): string {
       '| mutant | clause removed | seen | outcome | trials (pass/fail/unknown) | why |',
       '|---|---|---|---|---|---|',
     );
-    for (const m of r.mutants)
+    for (const m of r.mutants) {
+      const kind = mutantExtras(m).kind;
       lines.push(
-        `| \`${cell(m.label)}\` | \`${cell(m.clause)}\` | ${m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
+        `| \`${cell(m.label)}\`${kind ? ` (${cell(kind)})` : ''} | \`${cell(m.clause)}\` | ${m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
       );
+    }
     lines.push('');
   }
   if (r.survived) lines.push(`A survivor means ${SURVIVOR_MEANING}. Only a person can tell which.`, '');
-  for (const m of r.mutants.filter((x) => x.killedBy)) {
-    const k = m.killedBy!;
+  for (const m of r.mutants) {
+    const k = m.killedBy;
+    if (!k) continue;
     lines.push(
-      `## ${m.label}: killed in ${k.schedule ? `schedule \`${k.schedule}\` (trial ${k.trial})` : `trial ${k.trial}`}`,
+      `${h} ${m.label}: killed in ${k.schedule ? `schedule \`${k.schedule}\` (trial ${k.trial})` : `trial ${k.trial}`}`,
       '',
     );
     if (k.replay) lines.push(`Replay it (same mutant, same schedule): \`${k.replay}\``, '');
-    for (const i of m.killedBy!.invariants) {
+    for (const i of k.invariants) {
       lines.push(`- ${i.name}: ${i.summary}`);
       for (const w of i.witnesses) lines.push(`  - \`${cell(JSON.stringify(w))}\``);
     }
     lines.push('');
   }
   if (r.discovery.refused.length) {
-    lines.push('## Refused points', '');
+    lines.push(`${h} Refused points`, '');
     for (const p of r.discovery.refused) lines.push(`- \`${cell(p.label)}\`: ${p.reason}`);
     lines.push('');
   }
   if (r.discovery.unparsed.length) {
-    lines.push('## Statements the parser cannot read (passed through unchanged)', '');
+    lines.push(`${h} Statements the parser cannot read (passed through unchanged)`, '');
     for (const u of r.discovery.unparsed) lines.push(`- \`${cell(u.sql)}\` (${u.count}×): ${u.error}`);
     lines.push('');
   }

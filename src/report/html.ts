@@ -45,7 +45,7 @@ export function renderHtml(report: RunReport): string {
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(`${report.scenario.name} [${report.variant}]: ${report.verdict.toUpperCase()} — whatbreaks`)}</title>
-<style>${CSS}</style></head><body>`;
+<style>${REPORT_CSS}</style></head><body>`;
   const parts: string[] = [head];
   parts.push(
     `<header><h1>${escapeXml(report.scenario.name)} <span class="variant">[${escapeXml(report.variant)}]</span> ${badge(report.verdict)}</h1>`,
@@ -412,7 +412,8 @@ ${rssChart(t, bands, axis)}</div>
 ${witnesses}</details></section>`;
 }
 
-const CSS = `
+/** The stylesheet of report.html, shared by the other HTML pages (mutation.html). */
+export const REPORT_CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#222;margin:0 auto;max-width:1800px;padding:16px 24px}
 h1{font-size:22px;margin:8px 0} h2{font-size:17px;display:inline;margin:0} h3{font-size:15px;margin:14px 0 6px} h4{font-size:14px;margin:12px 0 4px}
 .variant{color:#666;font-weight:400} .desc{margin:4px 0;color:#333} .meta{color:#555;margin:2px 0} .muted{color:#777;font-weight:400}

@@ -1,3 +1,4 @@
+import { renderMutationMarkdownBody } from '../mutate/mutation-render.js';
 import { trialsForBound } from '../stats/failure-bound.js';
 import type { VerifyReport, VerifySide } from '../verify.js';
 import { mdCell, witnessesMarkdown } from './markdown.js';
@@ -6,7 +7,8 @@ import type { RunReport } from './types.js';
 /**
  * `verify.md`: the verdict of `whatbreaks verify` for a pull request's summary: one line of verdict,
  * both sides' rates with 95 % Wilson intervals, the candidate's failure-rate bound, the alternation,
- * and the candidate's first witnesses when it still fails.
+ * the candidate's first witnesses when it still fails, and with `--mutants` the candidate's mutants
+ * (score line, per-mutant table, what a survivor means, each kill's witnesses, the gate).
  */
 const ICON: Record<VerifyReport['verdict'], string> = {
   'fix validated': '✅',
@@ -69,6 +71,7 @@ export function renderVerifyMarkdown(v: VerifyReport, reports?: readonly [RunRep
       );
     }
   }
+  if (v.mutants) out.push(...mutantsSection(v.mutants));
   out.push(
     `Trial order: ${v.order.map((o) => `${o.side[0]}${o.trial}`).join(' ')} (b = baseline, c = candidate).`,
     '',
@@ -76,4 +79,25 @@ export function renderVerifyMarkdown(v: VerifyReport, reports?: readonly [RunRep
     '',
   );
   return out.join('\n');
+}
+
+function mutantsSection(m: NonNullable<VerifyReport['mutants']>): string[] {
+  const out = ['### Mutants of the candidate', ''];
+  if (m.report) out.push(renderMutationMarkdownBody(m.report, 4));
+  if (!m.report || m.gate || m.report.discovery.problem) {
+    const icon = m.outcome === 'pass' ? '✅' : m.outcome === 'fail' ? '❌' : '⚠️';
+    out.push(
+      `${icon} ${m.message
+        .split('\n')
+        .map((l) => mdCell(l, 1000))
+        .join('<br>')}`,
+      '',
+    );
+  }
+  if (m.report)
+    out.push(
+      `Mutation report: \`${mdCell(m.outDir)}/mutation.md\` (also \`mutation.json\`, \`mutation.html\`).`,
+      '',
+    );
+  return out;
 }
