@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { restartReplicasForTrial } from './env/restart-per-trial.js';
 import { type EnvironmentChoice, selectEnvironment } from './env/select.js';
+import { sqlNotApplied } from './env/sql-not-applied.js';
 import type { EnvironmentKind, EnvironmentProvider, Replica, StartedEnvironment } from './env/types.js';
 import { WhatbreaksError } from './errors.js';
 import { createInvariant } from './invariants/registry.js';
@@ -184,7 +185,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
             line: `generated ${seeded.rows} rows in ${(seeded.durationMs / 1000).toFixed(1)} s (once per run, read-only)`,
           });
         }
-        await db.reset(sql);
+        await db.reset(sql).catch((err: unknown) => {
+          throw sqlNotApplied(err);
+        });
       },
       log: (line) => emit({ type: 'log', line }),
       replicas: scenario.target.replicas,
