@@ -10,7 +10,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { WhatbreaksError } from '../errors.js';
 import type { Scenario } from '../scenario/types.js';
 import {
   type ConstraintPoint,
@@ -33,15 +32,14 @@ export function scenarioSchemaFiles(scenario: Scenario): SchemaFile[] {
 
 /**
  * The constraint points of the scenario's schema files. `statements`: the SQL texts the candidate sent
- * (its discovery run), so that keys an `ON CONFLICT` names as arbiter are refused. A scenario whose
- * database whatbreaks does not create (`database.url`: an existing database, where only `setup` runs)
- * has no schema mutants: its schema files are never applied, so a mutant of them would change nothing.
+ * (its discovery run), so that keys an `ON CONFLICT` names as arbiter are refused. (A scenario on an
+ * existing database, `database.url`, cannot have schema files: the scenario validator refuses them.)
  */
 export async function discoverSchemaMutants(
   scenario: Scenario,
   statements: readonly string[],
 ): Promise<SchemaDiscovery & { files: string[] }> {
-  const files = scenario.database.url ? [] : scenarioSchemaFiles(scenario);
+  const files = scenarioSchemaFiles(scenario);
   return { ...(await discoverConstraintPoints(files, statements)), files: files.map((f) => f.path) };
 }
 
@@ -50,16 +48,9 @@ export async function discoverSchemaMutants(
  * `constraintName` (a point's `constraint`). The files are written to `<dir>/schema/` as
  * `<n>-<file name>` (n = the file's position, 1-based, so two `schema.sql` from different folders do
  * not collide); `dir` is created if needed. Everything else in the scenario is shared with the original.
- * Throws `USAGE` when no schema file declares that constraint (`dropConstraint`), or when the scenario
- * works on an existing database (`database.url`), whose schema whatbreaks never applies.
+ * Throws `USAGE` when no schema file declares that constraint (`dropConstraint`).
  */
 export function schemaMutantScenario(scenario: Scenario, constraintName: string, dir: string): Scenario {
-  if (scenario.database.url) {
-    throw new WhatbreaksError(
-      'USAGE',
-      `${scenario.file}: the scenario uses an existing database (database.url): its schema files are never applied, so a schema mutant cannot run`,
-    );
-  }
   const mutated = dropConstraint(scenarioSchemaFiles(scenario), constraintName);
   const folder = resolve(dir, 'schema');
   mkdirSync(folder, { recursive: true });
