@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,5 +102,39 @@ describe('whatbreaks mutate: schema mutants', () => {
     expect(unique.reason).toContain('the database schema, seed or setup did not apply');
     expect(unique.reason).toContain('42P10');
     expect(existsSync(join(unique.runDir, 'schema', '1-schema.sql'))).toBe(true);
+  }, 180_000);
+
+  it('a constraint gone from the schema files since discovery is an unknown mutant with the reason; the others still run', async () => {
+    // A copy of the scenario and its schema in a temporary folder; the schema file is edited (the unique
+    // constraint removed) once the first mutant has run, as a person editing it mid-run would.
+    const dir = join(out, 'edited');
+    mkdirSync(join(dir, 'db'), { recursive: true });
+    const schemaFile = join(dir, 'db', 'schema.sql');
+    copyFileSync(join(ROOT, 'targets', 'jobs', 'schema.sql'), schemaFile);
+    const text = readFileSync(file, 'utf8')
+      .replaceAll('../', `${ROOT}/`)
+      .replace(/ {2}schema: .*\n/, '  schema: db/schema.sql\n');
+    const scenario = parseScenario(text, join(dir, 'scenario.yaml'));
+    const r = await runMutants(scenario, {
+      variant: 'fixed-unique',
+      trials: 1,
+      outDir: join(dir, 'run'),
+      onEvent: (e) => {
+        if (e.type === 'mutant' && e.result.id === 'drop-constraint@jobs_status_check')
+          writeFileSync(
+            schemaFile,
+            readFileSync(schemaFile, 'utf8').replace(',\n  UNIQUE (job_id, status)', ''),
+          );
+      },
+    });
+    expect(r.mutants.map((m) => [m.id, m.outcome])).toEqual([
+      ['drop-constraint@jobs_status_check', 'survived'],
+      [UNIQUE, 'unknown'],
+    ]);
+    const unique = r.mutants[1]!;
+    expect(unique.reason).toBe(
+      'the mutant could not be built: no constraint named "job_status_history_job_id_status_key" in the schema files',
+    );
+    expect(unique.trials.run).toBe(0);
   }, 180_000);
 });

@@ -205,10 +205,11 @@ async function runMutant(
   try {
     if (spec.scenario) scenario = spec.scenario(original, outDir);
   } catch (err) {
-    // A mutant that does not read back as the original less one constraint is whatbreaks' bug: say so
-    // for this mutant and go on with the others, rather than run a schema that is not what it claims.
+    // The schema files changed since discovery (the constraint is gone), or the mutant did not read back
+    // as the original less one constraint (whatbreaks' bug): unknown for this mutant, the others still
+    // run — never a run on a schema that is not what the mutant claims.
     const trials = { run: 0, passed: 0, failed: 0, unknown: 0, aborted: 0 };
-    const reason = `whatbreaks could not build this mutant: ${(err as Error).message}`;
+    const reason = `the mutant could not be built: ${(err as Error).message}`;
     return { ...point, outcome: 'unknown', reason, trials, rewritten, runDir: outDir };
   }
   const { report, runDir } = await runScenario(scenario, {
