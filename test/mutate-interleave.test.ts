@@ -52,6 +52,27 @@ describe('mutants of interleave scenarios', () => {
     );
   }, 240_000);
 
+  it('fixed-unique: the unique constraint mutant is killed by a schedule that replay reproduces on the same mutant schema', async () => {
+    const r = await runMutants(loadScenario(join(ROOT, 'scenarios', 'single-completion-interleave.yaml')), {
+      variant: 'fixed-unique',
+      outDir: join(out, 'unique'),
+    });
+    const unique = r.mutants.find((m) => m.id === 'drop-constraint@job_status_history_job_id_status_key');
+    expect(unique).toMatchObject({ outcome: 'killed', kind: 'schema' });
+    const schedule = unique!.killedBy!.schedule!;
+    expect(unique!.killedBy!.replay).toBe(`whatbreaks replay ${unique!.runDir} --schedule ${schedule}`);
+    const replayDir = join(out, 'replay-unique');
+    const res = cli(['replay', unique!.runDir, '--schedule', schedule, '--out', replayDir, '-q']);
+    expect(res.code, res.stdout + res.stderr).toBe(1);
+    const replayed = JSON.parse(readFileSync(join(replayDir, 'report.json'), 'utf8')) as RunReport;
+    expect(replayed.mutant).toMatchObject({
+      id: unique!.id,
+      constraint: 'job_status_history_job_id_status_key',
+    });
+    expect(replayed.verdict).toBe('fail');
+    expect(replayed.trials[0]!.load.interleave?.schedule).toBe(schedule);
+  }, 240_000);
+
   it('double-booking-interleave: the row lock is killed by a failing schedule', async () => {
     const r = await runMutants(loadScenario(join(ROOT, 'scenarios', 'double-booking-interleave.yaml')), {
       variant: 'fixed',

@@ -177,7 +177,7 @@ describe('whatbreaks list', () => {
     expect(r.stdout).toMatch(
       /^double-booking-replicas {2}\[buggy \(default\), fixed, mutex\] {2}scenarios\/double-booking-replicas\.yaml\n {2}200 concurrent 10 kg bookings through 2 replicas/m,
     );
-    expect(r.stdout).toMatch(/^single-completion {2}\[buggy \(default\), fixed\]/m);
+    expect(r.stdout).toMatch(/^single-completion {2}\[buggy \(default\), fixed, fixed-unique\]/m);
   });
 
   it('marks invalid files instead of failing', () => {

@@ -76,15 +76,15 @@ describe('whatbreaks verify --mutants', () => {
     expect(v.mutants).toMatchObject({ outcome: 'fail', minScore: 1, trialsPerMutant: 1 });
     expect(v.mutants?.gate).toMatchObject({ pass: false, exit: 'fail' });
     // Why, in the terminal: the score below the minimum, the survivor named, what a survivor means.
-    expect(r.stdout).toContain('mutation score 0/1 is below the minimum 100%: 1 mutant(s) survived');
+    expect(r.stdout).toContain('mutation score 0/3 is below the minimum 100%: 3 mutant(s) survived');
     expect(r.stdout).toContain(lock!.label);
     expect(r.stdout).toContain('redundant, or the scenario is too weak');
     // The score in verify.md and verify.json, and the mutation files in mutants/.
     const md = readFileSync(join(out, 'verify.md'), 'utf8');
     expect(md).toContain('### Mutants of the candidate');
-    expect(md).toMatch(/mutation score 0\/1 \(0%\): 0 killed, 1 survived/);
+    expect(md).toMatch(/mutation score 0\/3 \(0%\): 0 killed, 3 survived/);
     expect(md).toContain('**survived**');
-    expect(md).toContain('❌ mutation score 0/1 is below the minimum 100%');
+    expect(md).toContain('❌ mutation score 0/3 is below the minimum 100%');
     expect(v.mutants?.report?.score).toBe(0);
     const file = JSON.parse(readFileSync(join(out, 'mutants', 'mutation.json'), 'utf8'));
     expect(validateMutationFile(file)).toMatchObject({ ok: true });

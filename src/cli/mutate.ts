@@ -30,7 +30,7 @@ export function registerMutate(program: Command): void {
   program
     .command('mutate')
     .description(
-      'remove each SQL protection the candidate uses (row lock, isolation, advisory lock, upsert, update predicate), one at a time, and check the scenario notices',
+      'remove each SQL protection the candidate uses (row lock, isolation, advisory lock, upsert, update predicate, schema constraint), one at a time, and check the scenario notices',
     )
     .argument('<scenario>', 'scenario file (YAML)')
     .option('--variant <name>', 'the candidate (fixed) variant (default: the scenario default)')

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { WhatbreaksError } from '../errors.js';
 import { parseSchedule } from '../interleave/schedule.js';
-import { statementMutantRewrite } from '../mutate/mutant-apply.js';
+import { applyMutant } from '../mutate/mutant-apply.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import type { RunReport } from '../report/types.js';
 import { runScenario } from '../run.js';
@@ -65,10 +66,12 @@ export function registerReplay(program: Command): void {
         const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
         refuseEarlierReport(opts.out, opts.force, ['report.json']);
         const report = JSON.parse(readFileSync(reportFileOf(arg), 'utf8')) as RunReport;
-        const scenario = replayScenario(report, opts.schedule);
-        // A mutant's run (`whatbreaks mutate`) replays against the same mutant.
+        const pinned = replayScenario(report, opts.schedule);
+        // A mutant's run (`whatbreaks mutate`) replays against the same mutant; a schema mutant's files are
+        // written again beside the mutant's report.
         const mutant = report.mutant;
-        const sqlRewrite = mutant ? await statementMutantRewrite(mutant) : undefined;
+        const applied = mutant ? await applyMutant(mutant, pinned, dirname(reportFileOf(arg))) : undefined;
+        const scenario = applied?.scenario ?? pinned;
         if (mutant) process.stderr.write(pc.dim(`mutant ${mutant.label}: ${mutant.clause} removed again\n`));
         const print = createPrinter();
         const interrupt = interruptible('step', print.err);
@@ -77,7 +80,7 @@ export function registerReplay(program: Command): void {
           trials: opts.trials,
           outDir: opts.out,
           env: 'local',
-          ...(mutant ? { mutant, sqlRewrite } : {}),
+          ...(mutant && applied ? { mutant, sqlRewrite: applied.sqlRewrite } : {}),
           signal: interrupt.signal,
           tickMs: print.tickMs,
           onEvent: (e) => {

@@ -1,15 +1,18 @@
 /**
  * A statement mutant as something a run can carry and a later run can apply again: the tag written into
  * report.json (`report.mutant`) and the proxy's SQL rewrite built from it. `whatbreaks mutate` runs each
- * mutant with {@link statementMutantRewrite}; `whatbreaks replay` rebuilds the same rewrite from the tag,
- * so a failing schedule of a mutant replays against the same mutant (docs/mutants.md).
+ * statement mutant with {@link statementMutantRewrite}; `whatbreaks replay` rebuilds the same rewrite, or
+ * the same schema without a constraint, from the tag ({@link applyMutant}), so a failing schedule of a
+ * mutant replays against the same mutant (docs/mutants.md).
  */
 import { WhatbreaksError } from '../errors.js';
 import type { SqlRewrite } from '../pgwire/sql-rewrite.js';
 import type { MutantTag } from '../report/types.js';
+import type { Scenario } from '../scenario/types.js';
 import { type MutationPoint, rewriterFor } from './discover.js';
 import type { OperatorName } from './operator.js';
 import { statementOperators } from './operators/registry.js';
+import { schemaMutantScenario } from './schema-mutant-run.js';
 import { loadSqlParser } from './sql-parser.js';
 
 /** The report tag of a statement mutant. */
@@ -22,6 +25,18 @@ export function statementMutantTag(point: MutationPoint): MutantTag {
     fingerprint: point.fingerprint,
     site: point.site,
   };
+}
+
+/** The report tag of a schema mutant: the constraint dropped from the scenario's schema files. */
+export function schemaMutantTag(m: {
+  id: string;
+  label: string;
+  operator: string;
+  clause: string;
+  constraint?: { name: string };
+}): MutantTag {
+  const { id, label, operator, clause } = m;
+  return { id, label, operator, clause, ...(m.constraint ? { constraint: m.constraint.name } : {}) };
 }
 
 /**
@@ -52,4 +67,24 @@ export async function statementMutantRewrite(
     onRewritten?.(r.statements);
     return r.sql;
   };
+}
+
+/**
+ * What a run needs to be the mutant `tag` again (`whatbreaks replay` of a mutant's run): a schema mutant's
+ * scenario copy without the constraint (its files written to `<dir>/schema/`), or a statement mutant's
+ * proxy rewrite. The rewrite is set for both (observe-only for a schema mutant), so the trials go through
+ * the protocol proxy as the mutant's did.
+ * @throws WhatbreaksError `REPORT_INVALID` for a tag this version cannot apply; `USAGE` when the schema
+ *   files no longer declare the constraint.
+ */
+export async function applyMutant(
+  tag: MutantTag,
+  scenario: Scenario,
+  dir: string,
+): Promise<{ scenario: Scenario; sqlRewrite: SqlRewrite }> {
+  if (tag.constraint !== undefined) {
+    await loadSqlParser();
+    return { scenario: schemaMutantScenario(scenario, tag.constraint, dir), sqlRewrite: () => undefined };
+  }
+  return { scenario, sqlRewrite: await statementMutantRewrite(tag) };
 }

@@ -43,6 +43,7 @@ export function fixtureMutationReport(): MutationReport {
   } satisfies MutantResult & { kind: string; killedBy: { schedule: string } };
   const survived: MutantResult = {
     id: 'drop-update-predicate@9a1b',
+    kind: 'statement',
     label:
       "drop-update-predicate@UPDATE jobs SET status = 'completed' WHERE id = $1 AND status = 'in_progress'",
     operator: 'drop-update-predicate',
@@ -57,6 +58,7 @@ export function fixtureMutationReport(): MutationReport {
   };
   const unknown: MutantResult = {
     id: 'no-advisory-lock@77aa',
+    kind: 'statement',
     label: 'no-advisory-lock@SELECT pg_advisory_xact_lock($1)',
     operator: 'no-advisory-lock',
     clause: 'pg_advisory_xact_lock($1)',
@@ -75,6 +77,7 @@ export function fixtureMutationReport(): MutationReport {
       runDir: '/r/mutants/discovery/single-completion-fixed',
       verdict: 'pass',
       statements: 6,
+      schema: { files: [], refused: [], unparsed: [] },
       refused: [
         {
           id: 'drop-on-conflict@5e',

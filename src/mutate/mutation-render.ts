@@ -49,7 +49,7 @@ export function renderMutationMarkdownBody(r: MutationReport, level: number): st
     for (const m of r.mutants) {
       const kind = mutantExtras(m).kind;
       lines.push(
-        `| \`${cell(m.label)}\`${kind ? ` (${cell(kind)})` : ''} | \`${cell(m.clause)}\` | ${m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
+        `| \`${cell(m.label)}\`${kind ? ` (${cell(kind)})` : ''} | \`${cell(m.clause)}\` | ${m.kind === 'schema' ? `schema: ${cell(m.file ?? '')}` : m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
       );
     }
     lines.push('');
@@ -74,6 +74,18 @@ export function renderMutationMarkdownBody(r: MutationReport, level: number): st
     for (const p of r.discovery.refused) lines.push(`- \`${cell(p.label)}\`: ${p.reason}`);
     lines.push('');
   }
+  const schema = r.discovery.schema;
+  if (schema?.refused.length) {
+    lines.push('## Refused constraints', '');
+    for (const c of schema.refused)
+      lines.push(`- \`${cell(c.id)}\` (${cell(c.clause)} on ${c.table}, ${cell(c.file)}): ${c.reason}`);
+    lines.push('');
+  }
+  if (schema?.unparsed.length) {
+    lines.push('## Schema files the parser cannot read (no constraint mutant from them)', '');
+    for (const u of schema.unparsed) lines.push(`- \`${cell(u.file)}\`: ${u.error}`);
+    lines.push('');
+  }
   if (r.discovery.unparsed.length) {
     lines.push(`${h} Statements the parser cannot read (passed through unchanged)`, '');
     for (const u of r.discovery.unparsed) lines.push(`- \`${cell(u.sql)}\` (${u.count}×): ${u.error}`);
@@ -93,6 +105,9 @@ export function renderMutationTerminal(r: MutationReport): string {
   for (const u of r.discovery.unparsed)
     lines.push(`UNPARSED ${oneLine(u.sql)} (${u.count}×, passed through): ${u.error}`);
   for (const p of r.discovery.refused) lines.push(`REFUSED  ${p.label}: ${p.reason}`);
+  for (const u of r.discovery.schema?.unparsed ?? [])
+    lines.push(`UNPARSED schema file ${u.file} (no constraint mutant from it): ${u.error}`);
+  for (const c of r.discovery.schema?.refused ?? []) lines.push(`REFUSED  ${c.id} (${c.file}): ${c.reason}`);
   lines.push(scoreLine(r));
   return lines.join('\n');
 }

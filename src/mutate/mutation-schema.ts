@@ -30,7 +30,17 @@ export const mutantResultSchema = z.object({
   operator: z.string().describe('drop-row-lock, lower-isolation, no-advisory-lock, drop-on-conflict, …'),
   clause: z.string().describe('the clause the mutant removes, e.g. FOR UPDATE'),
   statement: z.string().describe('the statement (or constraint) as seen in the discovery run'),
-  seen: count.describe('executions in the discovery run'),
+  seen: count.describe('executions in the discovery run (0 for a schema mutant)'),
+  file: z.string().optional().describe('schema mutants: the schema file that declares the constraint'),
+  constraint: z
+    .object({
+      name: z.string(),
+      kind: z.string(),
+      table: z.string(),
+      columns: z.array(z.string()).readonly(),
+    })
+    .optional()
+    .describe('schema mutants: the constraint dropped (PostgreSQL’s name), its kind, table and columns'),
   outcome,
   reason: z.string().describe('why this outcome, in one sentence'),
   trials: z.object({ run: count, passed: count, failed: count, unknown: count, aborted: count }),
@@ -80,6 +90,16 @@ export const mutationReportSchema = z.object({
     unparsed: z
       .array(z.object({ sql: z.string(), count, error: z.string() }))
       .describe('statements the parser cannot read: passed through unchanged'),
+    schema: z
+      .object({
+        files: z.array(z.string()),
+        refused: z.array(z.object({ id: z.string(), constraint: z.string(), reason: z.string() })),
+        unparsed: z.array(z.object({ file: z.string(), error: z.string() })),
+      })
+      .optional()
+      .describe(
+        'the scenario’s schema files, constraints not mutated (with why), files the parser cannot read',
+      ),
   }),
   mutants: z.array(mutantResultSchema),
   killed: count,

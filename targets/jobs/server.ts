@@ -9,6 +9,10 @@
  * a notification, and the second one's history insert hits the unique (job_id, status) → 500.
  * VARIANT=fixed: the same steps in one transaction that holds the job row (`SELECT … FOR UPDATE`); the
  * loser sees `completed` after the winner commits and gets 409.
+ * VARIANT=fixed-unique: the same transaction without the row lock: it relies on the schema alone. Two
+ * requests both see `in_progress`; the second one's UPDATE waits for the first one's commit, then its
+ * history insert hits the unique (job_id, status) — 23505 rolls its whole transaction back (its
+ * notification too) and it answers 409, as the locked variant answers a late completer.
  */
 import type pg from 'pg';
 import { createPool, type Reply, serve, variant } from '../lib/http.js';
@@ -30,12 +34,20 @@ async function completeBuggy(pool: pg.Pool, jobId: number, result: string): Prom
   return { status: 200, body: { status: 'completed' } };
 }
 
-async function completeFixed(pool: pg.Pool, jobId: number, result: string): Promise<Reply> {
+/** The `unique_violation` SQLSTATE: the schema refused a second row for one key. */
+const UNIQUE_VIOLATION = '23505';
+
+async function completeInTransaction(
+  pool: pg.Pool,
+  jobId: number,
+  result: string,
+  rowLock: boolean,
+): Promise<Reply> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     const { rows } = await client.query<{ status: string }>(
-      'SELECT status FROM jobs WHERE id = $1 FOR UPDATE',
+      rowLock ? 'SELECT status FROM jobs WHERE id = $1 FOR UPDATE' : 'SELECT status FROM jobs WHERE id = $1',
       [jobId],
     );
     const job = rows[0];
@@ -58,6 +70,9 @@ async function completeFixed(pool: pg.Pool, jobId: number, result: string): Prom
     return { status: 200, body: { status: 'completed' } };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
+    // Without the row lock, the unique (job_id, status) is what stops a second completion.
+    if (!rowLock && (err as { code?: string }).code === UNIQUE_VIOLATION)
+      return { status: 409, body: { error: 'not in progress' } };
     throw err;
   } finally {
     client.release();
@@ -65,7 +80,11 @@ async function completeFixed(pool: pg.Pool, jobId: number, result: string): Prom
 }
 
 const pool = createPool();
-const complete = variant() === 'fixed' ? completeFixed : completeBuggy;
+const which = variant(['buggy', 'fixed', 'fixed-unique']);
+const complete =
+  which === 'buggy'
+    ? completeBuggy
+    : (p: pg.Pool, id: number, r: string) => completeInTransaction(p, id, r, which === 'fixed');
 
 await serve(
   'jobs',
