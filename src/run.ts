@@ -211,15 +211,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       // Interleaving needs the PostgreSQL protocol proxy (the TCP proxy and its toxics stay behind it).
       databaseProxy:
         scenario.load.type === 'interleave' || options.sqlRewrite
-          ? { protocol: 'postgres' }
+          ? { protocol: 'postgres', ...(options.sqlRewrite ? { rewriteSql: options.sqlRewrite } : {}) }
           : scenario.database.proxy,
       // A deadlock between scheduled steps is resolved by PostgreSQL after deadlock_timeout.
       deadlockTimeoutMs: scenario.load.type === 'interleave' ? scenario.load.deadlockTimeoutMs : undefined,
       // Ctrl-C during a slow start (a target that takes long to get healthy) stops the start at once.
       signal: options.signal,
     });
-    const pgwire = env.dependencies?.get('postgres')?.pgwire;
-    if (pgwire && options.sqlRewrite) pgwire.rewriteSql = options.sqlRewrite;
     for (let trial = 1; trial <= trials && executor.more?.() !== false; trial++) {
       await options.beforeTrial?.(trial);
       if (options.signal?.aborted) {

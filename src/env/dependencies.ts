@@ -3,6 +3,7 @@ import { WhatbreaksError } from '../errors.js';
 import { type StartedHttpFaultProxy, startHttpFaultProxy } from '../faults/http-faults.js';
 import { type StartedProxy, startProxy } from '../faults/proxy.js';
 import { type StartedPgProxy, startPgProxy } from '../pgwire/proxy.js';
+import type { SqlRewrite } from '../pgwire/sql-rewrite.js';
 import { type DependencyConfig, urlEnvOf } from './dependencies-schema.js';
 import { TargetProcess } from './target-process.js';
 import { registerCleanup } from './teardown.js';
@@ -71,7 +72,7 @@ export interface StartDependenciesOptions {
   /** Free port for a dependency process. */
   freePort: () => Promise<number>;
   /** Put a TCP fault proxy in front of PostgreSQL listening here (and the protocol proxy in front of it). */
-  database?: { host: string; port: number; protocol?: 'tcp' | 'postgres' };
+  database?: { host: string; port: number; protocol?: 'tcp' | 'postgres'; rewriteSql?: SqlRewrite };
   log?: (line: string) => void;
   /** Ctrl-C during the start: a health check in progress stops with `INTERRUPTED`. */
   signal?: AbortSignal;
@@ -103,7 +104,11 @@ export async function startDependencies(o: StartDependenciesOptions): Promise<St
       const at = (a: { host: string; port: number }) => `${a.host}:${a.port}`;
       let pgwire: StartedPgProxy | undefined;
       if (o.database.protocol === 'postgres') {
-        const pg = await startPgProxy({ name: `${DATABASE_PROXY}-protocol`, upstream: tcp.address });
+        const pg = await startPgProxy({
+          name: `${DATABASE_PROXY}-protocol`,
+          upstream: tcp.address,
+          rewriteSql: o.database.rewriteSql,
+        });
         guard(`proxy ${DATABASE_PROXY}-protocol`, () => pg.stop());
         pgwire = pg;
         o.log?.(

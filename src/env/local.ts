@@ -143,7 +143,14 @@ async function startLocal(
     logsDir,
     freePort: () => getPort({ host: '127.0.0.1' }),
     database: spec.databaseProxy
-      ? { host: '127.0.0.1', port: pgPort, protocol: databaseProxyProtocol(spec.databaseProxy) }
+      ? {
+          host: '127.0.0.1',
+          port: pgPort,
+          protocol: databaseProxyProtocol(spec.databaseProxy),
+          ...(typeof spec.databaseProxy === 'object' && spec.databaseProxy.rewriteSql
+            ? { rewriteSql: spec.databaseProxy.rewriteSql }
+            : {}),
+        }
       : undefined,
     log: spec.log,
     signal: spec.signal,

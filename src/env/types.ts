@@ -1,4 +1,5 @@
 import type { QueryableDatabase } from '../invariants/types.js';
+import type { SqlRewrite } from '../pgwire/sql-rewrite.js';
 import type { TargetLaunch } from '../scenario/variant.js';
 import type { DependencySpec, StartedDependencies } from './dependencies.js';
 import type { LoadBalancer } from './load-balancer.js';
@@ -42,8 +43,10 @@ export interface EnvironmentSpec {
   /**
    * Put a TCP fault proxy (`postgres`) between the target and PostgreSQL; `{ protocol: 'postgres' }` also
    * the PostgreSQL protocol proxy in front of it (`dependencies.ts`). `true` is `{ protocol: 'tcp' }`.
+   * `rewriteSql` (protocol proxy only) is in place from the first connection on, so statements the target
+   * prepares while it starts are rewritten too (SQL mutants, docs/mutants.md).
    */
-  databaseProxy?: boolean | { protocol: 'tcp' | 'postgres' };
+  databaseProxy?: boolean | { protocol: 'tcp' | 'postgres'; rewriteSql?: SqlRewrite };
   /** PostgreSQL `deadlock_timeout`, ms (local environment); default PostgreSQL's (1 s). */
   deadlockTimeoutMs?: number;
   /**
