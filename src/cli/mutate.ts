@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { judgeMutationScore } from '../mutate/mutation-gate.js';
 import { renderMutationTerminal } from '../mutate/mutation-render.js';
@@ -9,21 +8,10 @@ import { runMutants } from '../mutate/mutation-run.js';
 import { mutationFile } from '../mutate/mutation-schema.js';
 import { writeMutationFiles } from '../mutate/mutation-write.js';
 import { loadScenario } from '../scenario/load.js';
+import { fraction, positiveInt } from './arg-parsers.js';
 import { EXIT } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1');
-  return n;
-}
 
 /** `whatbreaks mutate <scenario>`: run the candidate's SQL mutants (docs/mutants.md). Wiring only. */
 export function registerMutate(program: Command): void {

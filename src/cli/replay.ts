@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import pc from 'picocolors';
 import { WhatbreaksError } from '../errors.js';
 import { parseSchedule } from '../interleave/schedule.js';
@@ -10,6 +10,7 @@ import type { RunReport } from '../report/types.js';
 import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Scenario } from '../scenario/types.js';
+import { positiveInt } from './arg-parsers.js';
 import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
@@ -43,11 +44,7 @@ export function registerReplay(program: Command): void {
     .argument('<report>', 'run folder or its report.json')
     .requiredOption('--schedule <id>', 'the schedule, as the report shows it (e.g. 0.1.1.1.1.0.0.0)')
     .option('--variant <name>', 'target variant (default: the report run)')
-    .option('--trials <n>', 'run the schedule this many times (default 1)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-      return n;
-    })
+    .option('--trials <n>', 'run the schedule this many times (default 1)', positiveInt)
     .option('--out <dir>', 'folder for this run (default: reports/<scenario>-<variant>-<time>)')
     .option('--force', 'let --out overwrite a folder that holds an earlier report')
     .option('-q, --quiet', 'print only the summary')

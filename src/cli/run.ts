@@ -5,16 +5,11 @@ import { ENVIRONMENT_CHOICES, type EnvironmentChoice } from '../env/select.js';
 import { renderSummary, renderTrial } from '../report/terminal.js';
 import { runScenario } from '../run.js';
 import { loadScenario } from '../scenario/load.js';
+import { positiveInt } from './arg-parsers.js';
 import { exitForRun } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
 import { createPrinter } from './progress.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
 
 function buildArg(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import pc from 'picocolors';
 import { WhatbreaksError } from '../errors.js';
 import { renderMutationTerminal } from '../mutate/mutation-render.js';
@@ -7,22 +6,11 @@ import { renderTrial } from '../report/terminal.js';
 import { loadScenario } from '../scenario/load.js';
 import { trialsForBound } from '../stats/failure-bound.js';
 import { type VerifyReport, type VerifySide, verify } from '../verify.js';
+import { fraction, positiveInt } from './arg-parsers.js';
 import { EXIT, exitForVerifyWithMutants } from './exit-codes.js';
 import { interruptible } from './interrupt.js';
 import { refuseEarlierReport } from './out-dir.js';
 import { createPrinter } from './progress.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return n;
-}
-
-function fraction(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a number from 0 to 1');
-  return n;
-}
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0)}%`;
