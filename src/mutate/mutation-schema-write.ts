@@ -1,6 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 import { mutationJsonSchema } from './mutation-schema.js';
 
 /**
@@ -9,18 +10,11 @@ import { mutationJsonSchema } from './mutation-schema.js';
  * `mutation-schema.test.ts` fails while the file is out of date.
  */
 export const MUTATION_SCHEMA_FILE = join(
-  projectRoot(import.meta.dirname),
+  packageRoot(import.meta.dirname),
   'src',
   'mutate',
   'mutation.schema.json',
 );
-
-/** The folder holding package.json above `dir` (works from src/ under vitest and from dist/). */
-function projectRoot(dir: string): string {
-  let d = dir;
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
 
 export function mutationSchemaText(): string {
   return `${JSON.stringify(mutationJsonSchema(), null, 2)}\n`;

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { packageRoot } from '../package-root.js';
 import { scenarioJsonSchemaText } from './json-schema.js';
 import { scenarioReferenceMarkdown } from './reference-docs.js';
 
@@ -9,16 +10,9 @@ import { scenarioReferenceMarkdown } from './reference-docs.js';
  * Regenerates the scenario format's published reference from the zod schemas: `schema/scenario.schema.json`
  * and `docs/scenarios.md` (`npm run gen:schema`). `reference-write.test.ts` fails while either is stale.
  */
-const ROOT = projectRoot(import.meta.dirname);
+const ROOT = packageRoot(import.meta.dirname);
 export const SCENARIO_SCHEMA_FILE = join(ROOT, 'schema', 'scenario.schema.json');
 export const SCENARIO_DOCS_FILE = join(ROOT, 'docs', 'scenarios.md');
-
-/** The folder holding package.json above `dir` (works from src/ under vitest and from dist/). */
-function projectRoot(dir: string): string {
-  let d = dir;
-  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
-  return d;
-}
 
 /** The repository's scenarios, parsed: their values are the reference's examples. */
 function exampleScenarios(): unknown[] {
