@@ -68,28 +68,43 @@ function momentOf(phase: Phase, rand: () => number): { after: RegExp; delayMs: n
 }
 
 /**
- * `run test/fixtures/slow-to-start.yaml` in a process group of its own (the test is not in it), waited for
- * until its target has started and is not yet healthy. `output()` is everything it printed so far.
+ * `whatbreaks <args>` in a process group (and session) of its own, led by whatbreaks: the test is not in
+ * it, so a signal to the group reaches only the run and what it started. `output()` is everything it
+ * printed so far; `out` is its `--out` folder (add it to `args`).
  */
-async function slowStartUntilTargetStarted() {
+function runInOwnGroup(args: (out: string) => string[]) {
   const mark = randomUUID();
   const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
-  const child = spawn(
-    process.execPath,
-    [CLI, 'run', 'test/fixtures/slow-to-start.yaml', '--env', 'local', '--out', out],
-    {
-      cwd: ROOT,
-      detached: true,
-      env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [CLI, ...args(out)], {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  while (!/target 0 started/.test(output)) await sleep(20);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { mark, out, child, output: () => output, exited };
+}
+
+/**
+ * `run test/fixtures/slow-to-start.yaml` in a process group of its own, waited for until its target has
+ * started and is not yet healthy. `exited` gives the exit code.
+ */
+async function slowStartUntilTargetStarted() {
+  const run = runInOwnGroup((out) => [
+    'run',
+    'test/fixtures/slow-to-start.yaml',
+    '--env',
+    'local',
+    '--out',
+    out,
+  ]);
+  while (!/target 0 started/.test(run.output())) await sleep(20);
+  return { ...run, exited: run.exited.then((e) => e.code) };
 }
 
 describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
@@ -99,43 +114,24 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
     const rand = random(seed);
     const problems: string[] = [];
     for (const [k, phase] of PHASES.entries()) {
-      const mark = randomUUID();
-      const out = join(tmpdir(), `whatbreaks-group-sigint-${mark}`);
-      const child = spawn(
-        process.execPath,
-        [
-          CLI,
-          'run',
-          'scenarios/double-booking.yaml',
-          '--variant',
-          'fixed',
-          '--env',
-          'local',
-          '--trials',
-          String(TRIALS),
-          '--out',
-          out,
-        ],
-        {
-          cwd: ROOT,
-          // A group (and session) of its own, led by whatbreaks: the test is not in it.
-          detached: true,
-          env: { ...process.env, NO_COLOR: '1', WHATBREAKS_TEST_MARK: mark },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let output = '';
-      child.stdout.on('data', (d) => (output += d));
-      child.stderr.on('data', (d) => (output += d));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
+      const { mark, out, child, output, exited } = runInOwnGroup((o) => [
+        'run',
+        'scenarios/double-booking.yaml',
+        '--variant',
+        'fixed',
+        '--env',
+        'local',
+        '--trials',
+        String(TRIALS),
+        '--out',
+        o,
+      ]);
       let done = false;
       void exited.then(() => (done = true));
       const { after, delayMs } = momentOf(phase, rand);
-      while (!done && !after.test(output)) await sleep(10);
+      while (!done && !after.test(output())) await sleep(10);
       await sleep(delayMs);
-      const trialsBefore = output.match(/^trial \d+\/\d+ /gm)?.length ?? 0;
+      const trialsBefore = output().match(/^trial \d+\/\d+ /gm)?.length ?? 0;
       const what = `run ${k + 1} (seed ${seed}): SIGINT to the group ${delayMs} ms after ${after} (${phase}, ${trialsBefore} trial(s) done)`;
       try {
         process.kill(-child.pid!, 'SIGINT');
@@ -145,7 +141,7 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
       const { code, signal } = await exited;
       console.log(`${what}: exit ${code ?? signal}`);
       if (code !== 130)
-        problems.push(`${what}: exit ${code ?? signal}, expected 130\n${output.slice(-2_000)}`);
+        problems.push(`${what}: exit ${code ?? signal}, expected 130\n${output().slice(-2_000)}`);
       const reportFile = join(out, 'report.json');
       if (!existsSync(reportFile)) {
         problems.push(`${what}: no report.json`);
@@ -156,7 +152,9 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
         };
         const failed = report.trials.filter((t) => t.verdict === 'fail').map((t) => t.trial);
         if (failed.length || report.summary.failed !== 0)
-          problems.push(`${what}: trial(s) ${failed.join(', ')} counted as failed\n${output.slice(-2_000)}`);
+          problems.push(
+            `${what}: trial(s) ${failed.join(', ')} counted as failed\n${output().slice(-2_000)}`,
+          );
         // Every recorded trial, the one in flight at the signal included (even if it is not counted), ran
         // its whole burst against a live database: the fixed variant answers only 201 and 409.
         for (const t of report.trials) {
@@ -166,12 +164,12 @@ describe('a SIGINT to the whole process group (Ctrl-C in a terminal)', () => {
             problems.push(`${what}: trial ${t.trial} (${t.verdict}) got ${JSON.stringify(counts)}`);
         }
       }
-      if (/tearing down .* failed/.test(output)) problems.push(`${what}: a cleanup failed\n${output}`);
+      if (/tearing down .* failed/.test(output())) problems.push(`${what}: a cleanup failed\n${output()}`);
       const left = processesWithMark(`WHATBREAKS_TEST_MARK=${mark}`);
       if (left.length) problems.push(`${what}: processes left: ${left.join('; ')}`);
       const dirs = pgDataDirsOf(child.pid);
       if (dirs.length) problems.push(`${what}: data folders left: ${dirs.join(', ')}`);
-      const ports = [...output.matchAll(/(?:127\.0\.0\.1:|port )(\d{4,5})/g)].map((m) => Number(m[1]));
+      const ports = [...output().matchAll(/(?:127\.0\.0\.1:|port )(\d{4,5})/g)].map((m) => Number(m[1]));
       for (const p of ports) if (await listening(p)) problems.push(`${what}: port ${p} still listening`);
       if (!problems.some((p) => p.startsWith(what))) rmSync(out, { recursive: true, force: true });
     }
