@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMutants } from '../src/mutate/mutation-run.js';
+import { type MutantResult, runMutants } from '../src/mutate/mutation-run.js';
 import type { RunReport } from '../src/report/types.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { cli, ROOT } from './helpers.js';
@@ -16,6 +16,19 @@ import { cli, ROOT } from './helpers.js';
 const out = mkdtempSync(join(tmpdir(), 'whatbreaks-mutate-interleave-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/**
+ * `whatbreaks replay` of a killed mutant's run, with the schedule that killed it (the command the
+ * mutation report prints): its exit code, output and report.json.
+ */
+function replayKill(m: MutantResult, name: string) {
+  const schedule = m.killedBy!.schedule!;
+  expect(m.killedBy!.replay).toBe(`whatbreaks replay ${m.runDir} --schedule ${schedule}`);
+  const replayDir = join(out, name);
+  const res = cli(['replay', m.runDir, '--schedule', schedule, '--out', replayDir, '-q']);
+  const replayed = JSON.parse(readFileSync(join(replayDir, 'report.json'), 'utf8')) as RunReport;
+  return { schedule, res, replayed };
+}
+
 describe('mutants of interleave scenarios', () => {
   it('single-completion-interleave: the row lock is killed by a failing schedule that replay reproduces', async () => {
     const r = await runMutants(loadScenario(join(ROOT, 'scenarios', 'single-completion-interleave.yaml')), {
@@ -25,19 +38,15 @@ describe('mutants of interleave scenarios', () => {
     expect(r.discovery.verdict).toBe('pass');
     const lock = r.mutants.find((m) => m.operator === 'drop-row-lock');
     expect(lock).toMatchObject({ outcome: 'killed', clause: 'FOR UPDATE' });
-    const schedule = lock!.killedBy!.schedule!;
-    expect(schedule).toMatch(/^\d+(\.\d+)+$/);
-    expect(lock!.killedBy!.replay).toBe(`whatbreaks replay ${lock!.runDir} --schedule ${schedule}`);
+    expect(lock!.killedBy!.schedule).toMatch(/^\d+(\.\d+)+$/);
     const mutantRun = JSON.parse(readFileSync(join(lock!.runDir, 'report.json'), 'utf8')) as RunReport;
     expect(mutantRun.mutant).toMatchObject({ id: lock!.id, operator: 'drop-row-lock', clause: 'FOR UPDATE' });
 
     // The replay applies the mutant again: the same schedule fails the same way. Without the mutant the
     // candidate keeps its row lock, and the schedule does not fail.
-    const replayDir = join(out, 'replay');
-    const res = cli(['replay', lock!.runDir, '--schedule', schedule, '--out', replayDir, '-q']);
+    const { schedule, res, replayed } = replayKill(lock!, 'replay');
     expect(res.code, res.stdout + res.stderr).toBe(1);
     expect(res.stdout).toContain(`mutant: ${lock!.label}`);
-    const replayed = JSON.parse(readFileSync(join(replayDir, 'report.json'), 'utf8')) as RunReport;
     expect(replayed.mutant?.id).toBe(lock!.id);
     expect(replayed.verdict).toBe('fail');
     const trial = replayed.trials[0]!;
@@ -59,12 +68,8 @@ describe('mutants of interleave scenarios', () => {
     });
     const unique = r.mutants.find((m) => m.id === 'drop-constraint@job_status_history_job_id_status_key');
     expect(unique).toMatchObject({ outcome: 'killed', kind: 'schema' });
-    const schedule = unique!.killedBy!.schedule!;
-    expect(unique!.killedBy!.replay).toBe(`whatbreaks replay ${unique!.runDir} --schedule ${schedule}`);
-    const replayDir = join(out, 'replay-unique');
-    const res = cli(['replay', unique!.runDir, '--schedule', schedule, '--out', replayDir, '-q']);
+    const { schedule, res, replayed } = replayKill(unique!, 'replay-unique');
     expect(res.code, res.stdout + res.stderr).toBe(1);
-    const replayed = JSON.parse(readFileSync(join(replayDir, 'report.json'), 'utf8')) as RunReport;
     expect(replayed.mutant).toMatchObject({
       id: unique!.id,
       constraint: 'job_status_history_job_id_status_key',
