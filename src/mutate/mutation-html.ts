@@ -1,6 +1,6 @@
 import { REPORT_CSS, witnessTable } from '../report/html.js';
 import { escapeXml } from '../report/html-charts.js';
-import { mutantExtras, scoreLine } from './mutation-render.js';
+import { scoreLine } from './mutation-render.js';
 import type { MutantOutcome, MutantResult, MutationReport } from './mutation-run.js';
 import { SURVIVOR_MEANING } from './mutation-run.js';
 import type { MutationFile } from './mutation-schema.js';
@@ -62,16 +62,14 @@ function badge(o: MutantOutcome): string {
 
 function mutantTable(mutants: readonly MutantResult[]): string {
   const rows = mutants.map((m, i) => {
-    const kind = mutantExtras(m).kind;
     const t = m.trials;
-    return `<tr><td>${m.killedBy ? `<a href="#mutant-${i + 1}">${badge(m.outcome)}</a>` : badge(m.outcome)}</td><td><code>${escapeXml(m.id)}</code>${kind ? ` <span class="muted">(${escapeXml(kind)})</span>` : ''}</td><td><code>${escapeXml(m.clause)}</code></td><td><code>${escapeXml(m.statement)}</code></td><td>${m.seen}</td><td>${t.passed}/${t.failed}/${t.unknown + t.aborted} of ${t.run}</td><td>${m.rewritten}</td><td>${escapeXml(m.reason)}</td></tr>`;
+    return `<tr><td>${m.killedBy ? `<a href="#mutant-${i + 1}">${badge(m.outcome)}</a>` : badge(m.outcome)}</td><td><code>${escapeXml(m.id)}</code>${m.kind ? ` <span class="muted">(${escapeXml(m.kind)})</span>` : ''}</td><td><code>${escapeXml(m.clause)}</code></td><td><code>${escapeXml(m.statement)}</code></td><td>${m.seen}</td><td>${t.passed}/${t.failed}/${t.unknown + t.aborted} of ${t.run}</td><td>${m.rewritten}</td><td>${escapeXml(m.reason)}</td></tr>`;
   });
   return `<section><h2>Mutants</h2><div class="scroll"><table class="mutants"><thead><tr><th>outcome</th><th>mutant</th><th>clause removed</th><th>statement</th><th>seen</th><th>trials pass/fail/unknown</th><th>rewritten</th><th>why</th></tr></thead><tbody>${rows.join('')}</tbody></table></div></section>`;
 }
 
 function killSection(m: MutantResult, i: number): string {
   const k = m.killedBy!;
-  const schedule = mutantExtras(m).killedBy?.schedule;
   const invariants = k.invariants
     .map(
       (inv) =>
@@ -79,7 +77,7 @@ function killSection(m: MutantResult, i: number): string {
     )
     .join('');
   return `<section id="mutant-${i + 1}"><h2>${badge(m.outcome)} ${escapeXml(m.label)}</h2>
-<p class="meta">killed in trial ${k.trial}${schedule ? `, schedule <code>${escapeXml(schedule)}</code>` : ''} without <code>${escapeXml(m.clause)}</code> · run folder <code>${escapeXml(m.runDir)}</code></p>${m.killedBy?.replay ? `\n<p class="meta">replay it: <code>${escapeXml(m.killedBy.replay)}</code></p>` : ''}
+<p class="meta">killed in trial ${k.trial}${k.schedule ? `, schedule <code>${escapeXml(k.schedule)}</code>` : ''} without <code>${escapeXml(m.clause)}</code> · run folder <code>${escapeXml(m.runDir)}</code></p>${k.replay ? `\n<p class="meta">replay it: <code>${escapeXml(k.replay)}</code></p>` : ''}
 ${invariants}</section>`;
 }
 

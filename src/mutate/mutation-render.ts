@@ -3,7 +3,7 @@
  * (docs/mutants.md); `mutation.html` is in mutation-html.ts. Plain text; the terminal adds no colour so
  * the same lines fit logs.
  */
-import type { MutantResult, MutationReport } from './mutation-run.js';
+import type { MutationReport } from './mutation-run.js';
 import { SURVIVOR_MEANING } from './mutation-run.js';
 
 /** Score line: `mutation score 2/3 (67%), 1 unknown not counted`. */
@@ -11,19 +11,6 @@ export function scoreLine(r: MutationReport): string {
   const judged = r.killed + r.survived;
   const score = r.score === null ? 'n/a' : `${r.killed}/${judged} (${(r.score * 100).toFixed(0)}%)`;
   return `mutation score ${score}: ${r.killed} killed, ${r.survived} survived${r.unknown ? `, ${r.unknown} unknown (not counted)` : ''}`;
-}
-
-/**
- * Fields other parts of whatbreaks may add to a mutant (described in mutation-schema.ts): its `kind`
- * (`statement`, `schema`) and the failing interleave schedule of a kill. Rendered when present.
- */
-export interface MutantExtras {
-  readonly kind?: string;
-  readonly killedBy?: { readonly trial: number; readonly schedule?: string };
-}
-
-export function mutantExtras(m: MutantResult): MutantExtras {
-  return m;
 }
 
 /** The report as Markdown (`mutation.md`). */
@@ -47,9 +34,8 @@ export function renderMutationMarkdownBody(r: MutationReport, level: number): st
       '|---|---|---|---|---|---|',
     );
     for (const m of r.mutants) {
-      const kind = mutantExtras(m).kind;
       lines.push(
-        `| \`${cell(m.label)}\`${kind ? ` (${cell(kind)})` : ''} | \`${cell(m.clause)}\` | ${m.kind === 'schema' ? `schema: ${cell(m.file ?? '')}` : m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
+        `| \`${cell(m.label)}\`${m.kind ? ` (${cell(m.kind)})` : ''} | \`${cell(m.clause)}\` | ${m.kind === 'schema' ? `schema: ${cell(m.file ?? '')}` : m.seen} | **${m.outcome}** | ${m.trials.passed}/${m.trials.failed}/${m.trials.unknown + m.trials.aborted} | ${cell(m.reason)} |`,
       );
     }
     lines.push('');
