@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { rawAt } from './issues.js';
 import { closest, knownKeysAt } from './locate.js';
 import { scenarioSchema } from './schema.js';
 
@@ -27,7 +28,7 @@ export function renameMisspelled(
     if (issue.code !== 'unrecognized_keys') continue;
     const parent = issue.path.filter((k): k is Key => typeof k !== 'symbol');
     const known = knownKeysAt(scenarioSchema, parent, value);
-    const node = at(copy, parent);
+    const node = rawAt(copy, parent);
     if (!node || typeof node !== 'object') continue;
     for (const key of issue.keys) {
       const to = closest(key, known);
@@ -52,11 +53,4 @@ export function writtenPath(path: readonly Key[], renames: readonly Rename[]): K
       return [...path.slice(0, n), r.from, ...path.slice(n + 1)];
   }
   return undefined;
-}
-
-function at(value: unknown, path: readonly Key[]): unknown {
-  let v = value;
-  for (const k of path)
-    v = v && typeof v === 'object' ? (v as Record<string, unknown>)[String(k)] : undefined;
-  return v;
 }
