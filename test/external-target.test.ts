@@ -8,6 +8,7 @@ import type { RunReport } from '../src/report/types.js';
 import { runScenario } from '../src/run.js';
 import { loadScenario } from '../src/scenario/load.js';
 import { cli } from './helpers.js';
+import { startPostgres } from './postgres.js';
 
 describe('external targets (target.url)', () => {
   it('a non-loopback target.url without --allow-remote exits 2 before sending anything', () => {
@@ -56,5 +57,27 @@ describe('external targets (target.url)', () => {
       'target:\n  url: http://127.0.0.1:9\ndatabase:\n  url: postgres://u:p@127.0.0.1:5432/app\n  schema: s.sql\nload:\n  type: burst\n  requests: 1\n  request: { path: / }\ninvariants:\n  - type: responses\n    name: ok\n    allowed: [200]\n',
     );
     expect(() => loadScenario(file)).toThrow(/database\.schema: not with database\.url/);
+  });
+
+  it('an existing database: a setup PostgreSQL rejects ends the run with SCENARIO_INVALID naming database.setup', async () => {
+    const pg = await startPostgres();
+    const server = createServer((_req, res) => res.writeHead(200).end('ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const dir = mkdtempSync(join(tmpdir(), 'whatbreaks-external-'));
+    const file = join(dir, 'setup.yaml');
+    writeFileSync(
+      file,
+      `target:\n  url: http://127.0.0.1:${port}\ndatabase:\n  url: ${pg.db.url}\n  setup: "CREATE TABLE t (id int,)"\nload:\n  type: burst\n  requests: 2\n  warmupPath: /\n  request: { path: /x }\ninvariants:\n  - type: responses\n    name: ok\n    allowed: [200]\ntrials: 1\n`,
+    );
+    try {
+      const { report } = await runScenario(loadScenario(file), { outDir: join(dir, 'run') });
+      expect(report.verdict).toBe('unknown');
+      expect(report.error).toMatchObject({ code: 'SCENARIO_INVALID' });
+      expect(report.error?.message).toMatch(/^database\.setup:1:24: PostgreSQL rejected it: syntax error/);
+    } finally {
+      server.close();
+      await pg.stop();
+    }
   });
 });

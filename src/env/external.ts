@@ -55,9 +55,7 @@ function existingDatabase(url: string): Database {
   return {
     url,
     query: (sql, params) => db.query(sql, params),
-    async reset(sql) {
-      for (const text of sql) await db.query(typeof text === 'string' ? text : text.sql);
-    },
+    reset: (sql) => db.apply(sql),
     close: () => db.close(),
   };
 }

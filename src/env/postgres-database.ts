@@ -12,7 +12,7 @@ import type { Database, SqlText } from './types.js';
  */
 export const OWN_SESSION_OPTIONS = '-c synchronous_commit=off';
 
-/** How many times {@link PostgresDatabase.reset} tries before it throws the lock error it met. */
+/** How many times {@link PostgresDatabase.reset} tries before it gives up (`DATABASE_FAILED`). */
 export const RESET_ATTEMPTS = 4;
 
 /**
@@ -74,6 +74,14 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  /**
+   * Run `sql` in order without dropping anything (an existing database's `setup`). Errors as `reset`'s
+   * SQL: `SCENARIO_INVALID` naming the source for a text PostgreSQL rejects.
+   */
+  async apply(sql: readonly SqlText[]): Promise<void> {
+    for (const text of sql) await applySql(this.pool, text);
+  }
+
   private async resetOnce(sql: readonly SqlText[]): Promise<void> {
     const client = await this.pool.connect();
     // A connection that dies while checked out and idle between two statements (the server shutting
@@ -111,7 +119,7 @@ export class PostgresDatabase implements Database {
  * whatbreaks': it becomes `SCENARIO_INVALID` with `source:line:column` from the error's position. Lock
  * errors (retried by `reset`) and connection errors pass as they are.
  */
-async function applySql(client: pg.PoolClient, text: SqlText): Promise<void> {
+async function applySql(client: pg.Pool | pg.PoolClient, text: SqlText): Promise<void> {
   if (typeof text === 'string') {
     await client.query(text);
     return;
